@@ -1,0 +1,1 @@
+"""Feed loaders: file -> COPY -> staging -> set-based validation -> MERGE."""

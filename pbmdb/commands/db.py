@@ -1,0 +1,137 @@
+"""`pbm db ...`: the database itself (embedded cluster, migrations, status, psql, reset)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import click
+import psycopg
+from psycopg import sql
+
+from pbmdb import PbmError
+from pbmdb import migrate as mig
+from pbmdb.cluster import find_bindir
+from pbmdb.commands import Context, example, pass_ctx
+from pbmdb.db import connect
+from pbmdb.settings import dbname_of, embedded_cluster, ensure_database, with_dbname
+
+
+@click.group(
+    help="Set up, migrate and inspect the database.\n\n"
+    + example("pbm db up && pbm db migrate && pbm db status")
+)
+def db():
+    pass
+
+
+@db.command(
+    help="Start the embedded PostgreSQL cluster in .pbm/ (created on first use).\n\n" + example("pbm db up")
+)
+@pass_ctx
+def up(ctx: Context):
+    if ctx.cli_dsn or os.environ.get("PBM_DSN"):
+        target = ctx.target()
+        with connect(target.dsn, phi_key=False) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+        click.echo(f"using the server from {target.source} (PostgreSQL {version}); nothing to start")
+        return
+    cluster = embedded_cluster()
+    was_running = cluster.is_running()
+    cluster.start()
+    created = ensure_database(cluster.conninfo("postgres"), "pbm")
+    st = cluster.state()
+    verb = "already running" if was_running else "started"
+    click.echo(f"embedded PostgreSQL {verb}: socket {st.socket_dir}, port {st.port}, data {st.datadir}")
+    if created:
+        click.echo("created database pbm (run `pbm db migrate` next)")
+
+
+@db.command(help="Stop the embedded cluster (data is kept).\n\n" + example("pbm db down"))
+def down():
+    cluster = embedded_cluster()
+    click.echo("embedded PostgreSQL stopped" if cluster.stop() else "embedded PostgreSQL was not running")
+
+
+@db.command(
+    help="Apply pending migrations, then changed repeatable files (procedures/, security/, reports/).\n\n"
+    + example("pbm db migrate\npbm db migrate --force        # re-apply every repeatable file")
+)
+@click.option("--force", is_flag=True, help="Re-apply every repeatable file, changed or not.")
+@pass_ctx
+def migrate(ctx: Context, force: bool):
+    result = mig.migrate(ctx.dsn, click.echo, force=force)
+    if result.nothing_done:
+        click.echo("database is up to date: no migration pending, no repeatable file changed")
+    else:
+        click.echo(
+            f"applied {len(result.migrations_applied)} migration(s) and "
+            f"{len(result.repeatables_applied)} repeatable file(s)"
+        )
+
+
+@db.command(
+    help="Show where the database is, applied and pending migrations, and changed repeatable files.\n\n"
+    + example("pbm db status\nPBM_DSN=postgresql://pbm@db.example.org/pbm pbm db status")
+)
+@pass_ctx
+def status(ctx: Context):
+    if not (ctx.cli_dsn or os.environ.get("PBM_DSN")):
+        cluster = embedded_cluster()
+        st = cluster.state()
+        if st is None:
+            click.echo("server: embedded cluster not set up (run `pbm db up`)")
+            raise SystemExit(1)
+        running = cluster.is_running()
+        click.echo(
+            f"server: embedded, {'running' if running else 'stopped'}, socket {st.socket_dir}, port {st.port}"
+        )
+        if not running:
+            return
+    target = ctx.target(start=False)
+    if target.source != "embedded":
+        click.echo(f"server: from {target.source}, database {dbname_of(target.dsn)}")
+    s = mig.status(target.dsn)
+    click.echo(f"migrations: {len(s.applied)} applied, {len(s.pending)} pending")
+    for name in s.pending:
+        click.echo(f"  pending  {name}")
+    click.echo(f"repeatables: {len(s.current)} current, {len(s.changed)} new or changed")
+    for name in s.changed:
+        click.echo(f"  changed  {name}")
+
+
+@db.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    help="Open psql on the database (extra arguments go to psql).\n\n"
+    + example("pbm db psql\npbm db psql -c 'SELECT count(*) FROM claims.claims'"),
+)
+@click.argument("psql_args", nargs=-1, type=click.UNPROCESSED)
+@pass_ctx
+def psql(ctx: Context, psql_args: tuple[str, ...]):
+    bindir = find_bindir()
+    exe = str(bindir / "psql") if bindir and (bindir / "psql").exists() else shutil.which("psql")
+    if not exe:
+        raise PbmError("psql not found: install the PostgreSQL client (apt-get install postgresql-client)", 2)
+    os.execv(exe, [exe, ctx.dsn, *psql_args])
+
+
+@db.command(
+    help="Drop and recreate the database, then migrate it (asks first unless --yes).\n\n"
+    + example("pbm db reset --yes")
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--no-migrate", is_flag=True, help="Leave the new database empty.")
+@pass_ctx
+def reset(ctx: Context, yes: bool, no_migrate: bool):
+    target = ctx.target()
+    name = dbname_of(target.dsn)
+    if not yes:
+        click.confirm(f"drop database {name} ({target.source}) and every row in it?", abort=True)
+    admin = with_dbname(target.dsn, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    ensure_database(admin, name)
+    click.echo(f"database {name} recreated")
+    if not no_migrate:
+        mig.migrate(target.dsn, click.echo)
+        click.echo("migrated")

@@ -1,0 +1,1 @@
+"""Reference data (CSV) and the synthetic data generator."""
