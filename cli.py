@@ -10,8 +10,15 @@ import psycopg
 
 from pbmdb import PbmError
 from pbmdb.commands import Context, example
+from pbmdb.commands.bench import bench
+from pbmdb.commands.claims import claims
 from pbmdb.commands.db import db
 from pbmdb.commands.demo import demo
+from pbmdb.commands.etl import etl
+from pbmdb.commands.ppp import ppp
+from pbmdb.commands.report import report
+from pbmdb.commands.seed import seed
+from pbmdb.commands.user import user
 from pbmdb.db import describe_error
 
 
@@ -29,8 +36,8 @@ def pbm(ctx: click.Context, dsn: str | None):
     ctx.obj = Context(dsn)
 
 
-pbm.add_command(db)
-pbm.add_command(demo)
+for command in (db, seed, claims, ppp, etl, report, user, bench, demo):
+    pbm.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

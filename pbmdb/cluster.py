@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -86,8 +87,10 @@ def require_bindir() -> Path:
     return bindir
 
 
-def _free_port(start: int = 54320, stop: int = 55000) -> int:
-    for port in range(start, stop):
+def _free_port(start: int = 54320, stop: int = 56000) -> int:
+    # Start at a random port so concurrent test runs rarely race for the same one.
+    first = random.randrange(start, stop)
+    for port in [*range(first, stop), *range(start, first)]:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
                 s.bind(("127.0.0.1", port))
@@ -95,7 +98,7 @@ def _free_port(start: int = 54320, stop: int = 55000) -> int:
                 continue
         if not any(Path(d, f".s.PGSQL.{port}").exists() for d in ("/tmp", "/var/run/postgresql")):
             return port
-    raise PbmError("no free TCP port between 54320 and 55000 for the local cluster")
+    raise PbmError(f"no free TCP port between {start} and {stop} for the local cluster")
 
 
 def _as_root() -> bool:

@@ -1,4 +1,4 @@
-"""`pbm db migrate`: yoyo for the versioned migrations/, then the repeatable folders.
+"""`pbm db migrate`: yoyo for the versioned migrations/, then the repeatable folders, then reference data.
 
 Repeatable files (procedures/, security/, reports/ in that order, path order inside each) are applied
 each in its own transaction and recorded with their sha256 in pbm_meta.repeatables; a file is applied
@@ -23,6 +23,7 @@ from yoyo.connections import parse_uri
 
 from pbmdb import ROOT, PbmError
 from pbmdb.db import connect, describe_error
+from seeds import reference
 
 REPEATABLE_DIRS = ("procedures", "security", "reports")
 # Analyst query files live under reports/ but are run on demand, never applied by migrate.
@@ -136,6 +137,10 @@ def status(dsn: str) -> Status:
     for path in repeatable_files():
         rel = path.relative_to(sql_root()).as_posix()
         (st.current if recorded.get(rel) == _sha256(path) else st.changed).append(rel)
+    for name in reference.TABLES:
+        key = reference.record_key(name)
+        same = recorded.get(key) == reference.checksum(reference.REFERENCE_DIR / name)
+        (st.current if same else st.changed).append(key)
     return st
 
 
@@ -143,10 +148,11 @@ def status(dsn: str) -> Status:
 class Result:
     migrations_applied: list[str] = field(default_factory=list)
     repeatables_applied: list[str] = field(default_factory=list)
+    reference_loaded: list[str] = field(default_factory=list)
 
     @property
     def nothing_done(self) -> bool:
-        return not self.migrations_applied and not self.repeatables_applied
+        return not (self.migrations_applied or self.repeatables_applied or self.reference_loaded)
 
 
 def _file_line(text: str, statement: str, err: psycopg.Error) -> str:
@@ -213,4 +219,6 @@ def migrate(dsn: str, echo: Callable[[str], None], *, force: bool = False) -> Re
         result = Result()
         result.migrations_applied = apply_migrations(dsn, echo)
         result.repeatables_applied = apply_repeatables(dsn, echo, force=force)
+        with connect(dsn, phi_key=False) as conn:
+            result.reference_loaded = reference.load(conn, echo, force=force)
         return result

@@ -54,7 +54,8 @@ def down():
 
 
 @db.command(
-    help="Apply pending migrations, then changed repeatable files (procedures/, security/, reports/).\n\n"
+    help="Apply pending migrations, then changed repeatable files (procedures/, security/, reports/), "
+    "then changed reference data (seeds/reference/*.csv).\n\n"
     + example("pbm db migrate\npbm db migrate --force        # re-apply every repeatable file")
 )
 @click.option("--force", is_flag=True, help="Re-apply every repeatable file, changed or not.")
@@ -67,6 +68,11 @@ def migrate(ctx: Context, force: bool):
         click.echo(
             f"applied {len(result.migrations_applied)} migration(s) and "
             f"{len(result.repeatables_applied)} repeatable file(s)"
+            + (
+                f", loaded {len(result.reference_loaded)} reference file(s)"
+                if result.reference_loaded
+                else ""
+            )
         )
 
 
@@ -95,7 +101,7 @@ def status(ctx: Context):
     click.echo(f"migrations: {len(s.applied)} applied, {len(s.pending)} pending")
     for name in s.pending:
         click.echo(f"  pending  {name}")
-    click.echo(f"repeatables: {len(s.current)} current, {len(s.changed)} new or changed")
+    click.echo(f"repeatables and reference data: {len(s.current)} current, {len(s.changed)} new or changed")
     for name in s.changed:
         click.echo(f"  changed  {name}")
 
