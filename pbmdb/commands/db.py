@@ -13,7 +13,7 @@ from pbmdb import PbmError
 from pbmdb import migrate as mig
 from pbmdb.cluster import find_bindir
 from pbmdb.commands import Context, example, pass_ctx
-from pbmdb.db import connect
+from pbmdb.db import KEY_ENV, connect
 from pbmdb.settings import dbname_of, embedded_cluster, ensure_database, with_dbname
 
 
@@ -118,6 +118,10 @@ def psql(ctx: Context, psql_args: tuple[str, ...]):
     exe = str(bindir / "psql") if bindir and (bindir / "psql").exists() else shutil.which("psql")
     if not exe:
         raise PbmError("psql not found: install the PostgreSQL client (apt-get install postgresql-client)", 2)
+    key = os.environ.get(KEY_ENV)
+    if key:
+        # The PHI key rides in the startup packet as a session setting; it is never stored.
+        os.environ["PGOPTIONS"] = (os.environ.get("PGOPTIONS", "") + f" -c pbm.phi_key={key}").strip()
     os.execv(exe, [exe, ctx.dsn, *psql_args])
 
 
