@@ -115,6 +115,9 @@ def pgtap(dsn: str) -> list[str]:
     banner("pgTAP (pg_prove)")
     with connect(dsn, autocommit=True, phi_key=False) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA public")
+        # Fixture functions (schema tap) the test files call inside their own transactions.
+        for fixture in sorted((ROOT / "tests" / "fixtures").glob("*.sql")):
+            conn.execute(fixture.read_text())
     params = ci.conninfo_to_dict(dsn)
     env = dict(os.environ)
     for key, var in (("host", "PGHOST"), ("port", "PGPORT"), ("user", "PGUSER"), ("password", "PGPASSWORD")):

@@ -1,6 +1,9 @@
 -- The data model's invariants: non-overlapping coverage, claims routed to monthly partitions (and the
 -- default partition), partition maintenance, and member demographic history.
 BEGIN;
+-- Partition DDL below needs the claims table to itself: take the lock first, so a test file running in
+-- parallel waits for this one (or this one for it) instead of deadlocking halfway.
+LOCK TABLE claims.claims IN ACCESS EXCLUSIVE MODE;
 SELECT plan(16);
 
 SELECT set_config('pbm.effective_date', '2025-01-01', TRUE);
