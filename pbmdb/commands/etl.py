@@ -129,7 +129,7 @@ def _move(path: Path, folder: Path) -> Path:
 def nightly(ctx: Context, inbox: Path):
     files = sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
-        click.echo(f"{inbox}: no files")
+        click.echo(f"{inbox}: no files to load")
         return 0
     order = {feed: i for i, feed in enumerate(LOAD_ORDER)}
     known = [(p, feed_of(p)) for p in files]

@@ -80,24 +80,20 @@ def load(dsn: str, feed: str, path: Path, **kw) -> LoadResult:
         return load_file(conn, feed, path, **kw)
 
 
+def reject_rows(dsn: str, batch_id: int) -> list[tuple]:
+    """(line, column, value, rule, detail) of a batch, sorted by line, column and rule (code points, not
+    the database's collation)."""
+    with psycopg.connect(dsn) as conn:
+        found = conn.execute(
+            "SELECT line_no, column_name, value, rule, detail FROM etl.rejects WHERE batch_id = %s",
+            [batch_id],
+        ).fetchall()
+    return sorted(found, key=lambda r: (r[0], r[1] or "", r[3]))
+
+
 def rejects(dsn: str, batch_id: int) -> list[tuple[int, str | None, str]]:
     """(line, column, rule) of a batch, sorted."""
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(
-            "SELECT line_no, column_name, rule FROM etl.rejects WHERE batch_id = %s "
-            "ORDER BY line_no, column_name, rule",
-            [batch_id],
-        ).fetchall()
-
-
-def reject_rows(dsn: str, batch_id: int) -> list[tuple]:
-    """(line, column, value, rule, detail) of a batch, sorted."""
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(
-            "SELECT line_no, column_name, value, rule, detail FROM etl.rejects WHERE batch_id = %s "
-            "ORDER BY line_no, column_name, rule",
-            [batch_id],
-        ).fetchall()
+    return [(n, c, rule) for n, c, _v, rule, _d in reject_rows(dsn, batch_id)]
 
 
 def scalar(dsn: str, query: str, params=None):
