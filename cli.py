@@ -27,9 +27,7 @@ from pbmdb.db import describe_error
     "The server is --dsn, else PBM_DSN, else the embedded cluster in .pbm/.\n\n"
     + example("pbm db up\npbm db migrate\npbm --dsn postgresql://pbm@db.example.org/pbm db status")
 )
-@click.option(
-    "--dsn", metavar="DSN", help="libpq connection string or URI (default: PBM_DSN, else embedded)."
-)
+@click.option("--dsn", metavar="DSN", help="libpq connection string or URI (default: PBM_DSN, else embedded).")
 @click.version_option(package_name="pbmdb")
 @click.pass_context
 def pbm(ctx: click.Context, dsn: str | None):

@@ -70,8 +70,7 @@ class LoadResult:
     def line(self) -> str:
         if self.status == "already loaded":
             return (
-                f"{self.file_name}: already loaded as batch {self.loaded_before_batch_id} "
-                "(same content); nothing done"
+                f"{self.file_name}: already loaded as batch {self.loaded_before_batch_id} (same content); nothing done"
             )
         return (
             f"batch {self.batch_id} {self.feed} {self.file_name}: {self.status}, "
@@ -242,9 +241,7 @@ def _load_batch(conn, feed, batch_id, staging, data: bytes, progress, on_stage) 
             with conn.transaction():
                 copied = _copy(
                     cur,
-                    sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, FORCE_NULL ({}))").format(
-                        table, columns, columns
-                    ),
+                    sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, FORCE_NULL ({}))").format(table, columns, columns),
                     payload,
                     progress,
                 )

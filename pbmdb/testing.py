@@ -79,9 +79,7 @@ def clone_database(admin_dsn: str, template: str, name: str | None = None) -> st
     """A copy of template (CREATE DATABASE ... TEMPLATE): a fresh migrated database in ~100 ms."""
     name = name or f"pbm_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-        )
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
     return with_dbname(admin_dsn, name)
 
 

@@ -47,9 +47,7 @@ def load_file(conn: psycopg.Connection, name: str) -> int:
     target = sql.Identifier(schema, rel)
     cols = sql.SQL(", ").join(map(sql.Identifier, header))
     conn.execute(
-        sql.SQL("CREATE TEMP TABLE _ref_load ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
-            cols, target
-        )
+        sql.SQL("CREATE TEMP TABLE _ref_load ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(cols, target)
     )
     with conn.cursor().copy(sql.SQL("COPY _ref_load ({}) FROM STDIN").format(cols)) as copy:
         for row in rows:
@@ -63,15 +61,11 @@ def load_file(conn: psycopg.Connection, name: str) -> int:
             t=target,
             cols=cols,
             keys=key_cols,
-            set=sql.SQL(", ").join(
-                sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in updates
-            ),
+            set=sql.SQL(", ").join(sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in updates),
         )
     )
     conn.execute(
-        sql.SQL("DELETE FROM {t} WHERE ({keys}) NOT IN (SELECT {keys} FROM _ref_load)").format(
-            t=target, keys=key_cols
-        )
+        sql.SQL("DELETE FROM {t} WHERE ({keys}) NOT IN (SELECT {keys} FROM _ref_load)").format(t=target, keys=key_cols)
     )
     conn.execute("DROP TABLE _ref_load")
     return len(rows)

@@ -7,8 +7,6 @@ import click
 from pbmdb.commands import example
 
 
-@click.group(
-    help="Adjudicate claims: real time from JSON, or whole batches.\n\n" + example("pbm claims --help")
-)
+@click.group(help="Adjudicate claims: real time from JSON, or whole batches.\n\n" + example("pbm claims --help"))
 def claims():
     pass

@@ -18,16 +18,13 @@ from pbmdb.settings import dbname_of, embedded_cluster, ensure_database, with_db
 
 
 @click.group(
-    help="Set up, migrate and inspect the database.\n\n"
-    + example("pbm db up && pbm db migrate && pbm db status")
+    help="Set up, migrate and inspect the database.\n\n" + example("pbm db up && pbm db migrate && pbm db status")
 )
 def db():
     pass
 
 
-@db.command(
-    help="Start the embedded PostgreSQL cluster in .pbm/ (created on first use).\n\n" + example("pbm db up")
-)
+@db.command(help="Start the embedded PostgreSQL cluster in .pbm/ (created on first use).\n\n" + example("pbm db up"))
 @pass_ctx
 def up(ctx: Context):
     if ctx.cli_dsn or os.environ.get("PBM_DSN"):
@@ -68,11 +65,7 @@ def migrate(ctx: Context, force: bool):
         click.echo(
             f"applied {len(result.migrations_applied)} migration(s) and "
             f"{len(result.repeatables_applied)} repeatable file(s)"
-            + (
-                f", loaded {len(result.reference_loaded)} reference file(s)"
-                if result.reference_loaded
-                else ""
-            )
+            + (f", loaded {len(result.reference_loaded)} reference file(s)" if result.reference_loaded else "")
         )
 
 
@@ -89,9 +82,7 @@ def status(ctx: Context):
             click.echo("server: embedded cluster not set up (run `pbm db up`)")
             raise SystemExit(1)
         running = cluster.is_running()
-        click.echo(
-            f"server: embedded, {'running' if running else 'stopped'}, socket {st.socket_dir}, port {st.port}"
-        )
+        click.echo(f"server: embedded, {'running' if running else 'stopped'}, socket {st.socket_dir}, port {st.port}")
         if not running:
             return
     target = ctx.target(start=False)

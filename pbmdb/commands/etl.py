@@ -77,16 +77,12 @@ def _load(conn, feed: str, path: Path, *, effective: dt.date | None, force: bool
 )
 @click.argument("feed", type=click.Choice(list(FEEDS)), metavar="FEED")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--effective-date", type=click.DateTime(formats=["%Y-%m-%d"]), help="The file's date (YYYY-MM-DD)."
-)
+@click.option("--effective-date", type=click.DateTime(formats=["%Y-%m-%d"]), help="The file's date (YYYY-MM-DD).")
 @click.option("--force", is_flag=True, help="Load the file even if the same content was loaded before.")
 @pass_ctx
 def load(ctx: Context, feed: str, file: Path, effective_date: dt.datetime | None, force: bool):
     with connect(ctx.dsn) as conn:
-        result = _load(
-            conn, feed, file, effective=effective_date.date() if effective_date else None, force=force
-        )
+        result = _load(conn, feed, file, effective=effective_date.date() if effective_date else None, force=force)
     click.echo(result.line())
     if result.rows_rejected:
         click.echo(f"see the rejects with: pbm etl rejects {result.batch_id}")
@@ -164,9 +160,7 @@ def nightly(ctx: Context, inbox: Path):
                 )
             else:
                 _move(path, inbox / "archive")
-            status = (
-                r.status if r.status != "already loaded" else f"already loaded ({r.loaded_before_batch_id})"
-            )
+            status = r.status if r.status != "already loaded" else f"already loaded ({r.loaded_before_batch_id})"
             rows.append(
                 (
                     path.name,
@@ -189,8 +183,7 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     numeric = {"batch", "received", "loaded", "rejected", "seconds", "line", "rejects"}
     for i, row in enumerate([header, *rows]):
         cells = [
-            str(c).rjust(w) if h in numeric else str(c).ljust(w)
-            for c, w, h in zip(row, widths, header, strict=True)
+            str(c).rjust(w) if h in numeric else str(c).ljust(w) for c, w, h in zip(row, widths, header, strict=True)
         ]
         click.echo("  ".join(cells).rstrip())
         if i == 0:
@@ -203,9 +196,7 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     + example("pbm etl batches\npbm etl batches --feed claims --limit 5"),
 )
 @click.option("--feed", type=click.Choice(list(FEEDS)), help="Only batches of this feed.")
-@click.option(
-    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many, newest first."
-)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many, newest first.")
 @pass_ctx
 def batches(ctx: Context, feed: str | None, limit: int):
     with connect(ctx.dsn) as conn:
@@ -246,8 +237,7 @@ def batches(ctx: Context, feed: str | None, limit: int):
 def rejects(ctx: Context, batch: int, as_csv: bool, limit: int):
     with connect(ctx.dsn) as conn:
         head = conn.execute(
-            "SELECT feed, file_name, status, rows_received, rows_rejected FROM etl.batches "
-            "WHERE batch_id = %s",
+            "SELECT feed, file_name, status, rows_received, rows_rejected FROM etl.batches WHERE batch_id = %s",
             [batch],
         ).fetchone()
         if head is None:
@@ -265,8 +255,7 @@ def rejects(ctx: Context, batch: int, as_csv: bool, limit: int):
         return 0
     feed, file_name, status, received, rejected = head
     click.echo(
-        f"batch {batch} {feed} {file_name}: {status}, {rejected} of {received} lines rejected, "
-        f"{len(found)} rejects"
+        f"batch {batch} {feed} {file_name}: {status}, {rejected} of {received} lines rejected, {len(found)} rejects"
     )
     if found:
         _table(

@@ -8,8 +8,7 @@ from pbmdb.commands import example
 
 
 @click.group(
-    help="Medicare Prescription Payment Plan (M3P): monthly billing and statements.\n\n"
-    + example("pbm ppp --help")
+    help="Medicare Prescription Payment Plan (M3P): monthly billing and statements.\n\n" + example("pbm ppp --help")
 )
 def ppp():
     pass

@@ -7,8 +7,6 @@ import click
 from pbmdb.commands import example
 
 
-@click.group(
-    help="Database logins for people and systems, each in one pbm role.\n\n" + example("pbm user --help")
-)
+@click.group(help="Database logins for people and systems, each in one pbm role.\n\n" + example("pbm user --help"))
 def user():
     pass

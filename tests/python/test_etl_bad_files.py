@@ -41,9 +41,7 @@ def staged_claims(dsn, claims_batch_id):
 
 def test_wrong_column_count_rejects_those_lines_and_loads_the_others(db_ref, tmp_path):
     text = csv_text("claims", [claim(rx_number="100001"), claim(rx_number="100002")[:-1]])
-    text += (
-        ",".join(claim(rx_number="100003")) + "\n" + ",".join([*claim(rx_number="100004"), "extra"]) + "\n"
-    )
+    text += ",".join(claim(rx_number="100003")) + "\n" + ",".join([*claim(rx_number="100004"), "extra"]) + "\n"
     r = load(db_ref, "claims", write(tmp_path, "claims_20251101.csv", text))
     assert (r.status, r.rows_received, r.rows_loaded, r.rows_rejected) == ("completed", 4, 2, 2)
     assert r.staging_method == "line_by_line"
@@ -74,12 +72,8 @@ def test_bad_dates(db_ref, tmp_path):
             claim(rx_number="2", date_of_service="20251015"),  # 3: not YYYY-MM-DD
             claim(rx_number="3", date_of_service="2025-11-02"),  # 4: after the file date 2025-11-01
             claim(rx_number="4", patient_date_of_birth="1950-13-01"),  # 5: no month 13
-            claim(
-                rx_number="5", date_prescription_written="2025-10-20"
-            ),  # 6: written after service 2025-10-15
-            claim(
-                rx_number="6", date_of_service="2024-02-29", date_prescription_written="2024-02-01"
-            ),  # 7: leap day
+            claim(rx_number="5", date_prescription_written="2025-10-20"),  # 6: written after service 2025-10-15
+            claim(rx_number="6", date_of_service="2024-02-29", date_prescription_written="2024-02-01"),  # 7: leap day
         ],
     )
     r = load(db_ref, "claims", write(tmp_path, "claims_20251101.csv", text))
@@ -127,9 +121,7 @@ def test_negative_amounts_and_every_failing_rule_of_a_line(db_ref, tmp_path):
                 usual_and_customary_charge="-20.00",
                 gross_amount_due="-1",
             ),
-            claim(
-                rx_number="3", ingredient_cost_submitted="12.345", quantity_dispensed="0", days_supply="400"
-            ),
+            claim(rx_number="3", ingredient_cost_submitted="12.345", quantity_dispensed="0", days_supply="400"),
             claim(rx_number="4", bin="", pcn="pcn 1", fill_number="x"),
             claim(rx_number="5"),
         ],
@@ -342,10 +334,7 @@ def test_crlf_files_and_quoted_fields_load_by_copy(db_ref, tmp_path):
     ).replace("\n", "\r\n")
     r = load(db_ref, "pharmacies", write(tmp_path, "pharmacies_20251101.csv", text))
     assert (r.status, r.rows_loaded, r.staging_method) == ("completed", 1, "copy_csv")
-    assert (
-        scalar(db_ref, "SELECT name FROM network.pharmacies WHERE npi = '1558598797'")
-        == 'The "Corner", Pharmacy'
-    )
+    assert scalar(db_ref, "SELECT name FROM network.pharmacies WHERE npi = '1558598797'") == 'The "Corner", Pharmacy'
 
 
 def test_line_by_line_staging_reads_good_lines_exactly_as_copy_does(db_ref, tmp_path):
@@ -360,9 +349,7 @@ def test_line_by_line_staging_reads_good_lines_exactly_as_copy_does(db_ref, tmp_
         db_ref,
         "SELECT line_no, npi, ncpdp_id, name, address_line1, city FROM etl.stage_pharmacies ORDER BY 1",
     )
-    slow = load(
-        db_ref, "pharmacies", write(tmp_path, "pharmacies_20251102.csv", text + "only,three,columns\n")
-    )
+    slow = load(db_ref, "pharmacies", write(tmp_path, "pharmacies_20251102.csv", text + "only,three,columns\n"))
     staged_slow = rows(
         db_ref,
         "SELECT line_no, npi, ncpdp_id, name, address_line1, city FROM etl.stage_pharmacies ORDER BY 1",

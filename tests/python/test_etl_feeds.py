@@ -82,9 +82,7 @@ def test_a_demographic_change_is_history_from_the_file_date_and_a_termination_en
     mbi_before = scalar(db_ref, "SELECT mbi_encrypted FROM member.members WHERE cardholder_id = 'NEW001'")
 
     moved = member("NEW001", mbi=MBI, plan="PARTD1", address="9 Bay Rd", city="Norfolk", zip5="23501")
-    r = load(
-        db_ref, "eligibility", write(tmp_path, "eligibility_20250301.csv", csv_text("eligibility", [moved]))
-    )
+    r = load(db_ref, "eligibility", write(tmp_path, "eligibility_20250301.csv", csv_text("eligibility", [moved])))
     assert (r.rows_loaded, r.rows_inserted, r.rows_updated) == (1, 0, 1)
     assert rows(
         db_ref,
@@ -92,10 +90,7 @@ def test_a_demographic_change_is_history_from_the_file_date_and_a_termination_en
         "JOIN member.members m USING (member_id) WHERE m.cardholder_id = 'NEW001' ORDER BY h.valid_from",
     ) == [("1 Navy Way", "2025-01-01", "2025-03-01"), ("9 Bay Rd", "2025-03-01", "infinity")]
     # the MBI did not change: not re-encrypted (a new random IV would change the bytes)
-    assert (
-        scalar(db_ref, "SELECT mbi_encrypted FROM member.members WHERE cardholder_id = 'NEW001'")
-        == mbi_before
-    )
+    assert scalar(db_ref, "SELECT mbi_encrypted FROM member.members WHERE cardholder_id = 'NEW001'") == mbi_before
 
     ended = member("NEW001", mbi=MBI, plan="PARTD1", address="9 Bay Rd", city="Norfolk", zip5="23501",
                    end="2025-05-31", reason="voluntary")  # fmt: skip
@@ -145,9 +140,7 @@ def test_overlapping_coverage_refuses_every_line_of_the_member(db_ref, tmp_path)
         ),  # fmt: skip
         member("OTHER1"),
     ]
-    r = load(
-        db_ref, "eligibility", write(tmp_path, "eligibility_20250101.csv", csv_text("eligibility", lines))
-    )
+    r = load(db_ref, "eligibility", write(tmp_path, "eligibility_20250101.csv", csv_text("eligibility", lines)))
     assert (r.rows_received, r.rows_loaded, r.rows_rejected) == (3, 1, 2)
     assert rejects(db_ref, r.batch_id) == [
         (2, "coverage_effective_date", "overlapping_span"),
@@ -172,9 +165,7 @@ def test_eligibility_reject_rules(db_ref, tmp_path):
         member("M7", last="Two", start="2026-01-01"),
         member("m8", person="1234", start="2025-13-01", end="2024-12-31"),  # 10
     ]
-    r = load(
-        db_ref, "eligibility", write(tmp_path, "eligibility_20250201.csv", csv_text("eligibility", lines))
-    )
+    r = load(db_ref, "eligibility", write(tmp_path, "eligibility_20250201.csv", csv_text("eligibility", lines)))
     assert (r.rows_received, r.rows_loaded, r.rows_rejected) == (9, 0, 9)
     assert rejects(db_ref, r.batch_id) == [
         (2, "mbi", "bad_mbi"),
@@ -256,9 +247,7 @@ def test_drug_prices_reject_rules(db_ref, tmp_path):
         price("50242004062", "WAC", "-3.5", "2025-01-01", end="2024-12-31"),  # 8
         price("50242004062", "AWP", "1.234567", "2025-01-01"),  # 9: 6 decimals
     ]
-    r = load(
-        db_ref, "drug_prices", write(tmp_path, "drug_prices_20250101.csv", csv_text("drug_prices", lines))
-    )
+    r = load(db_ref, "drug_prices", write(tmp_path, "drug_prices_20250101.csv", csv_text("drug_prices", lines)))
     assert (r.rows_received, r.rows_loaded, r.rows_rejected) == (8, 1, 7)
     assert rejects(db_ref, r.batch_id) == [
         (3, "mac_list_code", "required"),
@@ -319,10 +308,7 @@ def test_pharmacies_and_their_ncpdp_ids(db_ref, tmp_path):
         (3, "pharmacy_type", "bad_code"),
         (3, "state", "bad_format"),
     ]
-    assert (
-        scalar(db_ref, "SELECT pharmacy_type FROM network.pharmacies WHERE npi = %s", [PHARMACY_NPI])
-        == "specialty"
-    )
+    assert scalar(db_ref, "SELECT pharmacy_type FROM network.pharmacies WHERE npi = %s", [PHARMACY_NPI]) == "specialty"
     # the NCPDP ID of another pharmacy, and one NCPDP ID for two NPIs in one file
     r = load(db_ref, "pharmacies", write(tmp_path, "pharmacies_20250102.csv", csv_text("pharmacies", [
         [PHARMACY2_NPI, "4512345", "Copycat", "2 Elm St", "Austin", "TX", "78702", "retail"],

@@ -37,9 +37,7 @@ def db_ref(fresh_db, monkeypatch):
 def pbm(*args, dsn, env=None, **kw):
     full_env = {k: v for k, v in os.environ.items() if k != "PBM_DSN"}
     full_env.update(env or {})
-    return subprocess.run(
-        [PBM, "--dsn", dsn, *args], capture_output=True, text=True, env=full_env, cwd=ROOT, **kw
-    )
+    return subprocess.run([PBM, "--dsn", dsn, *args], capture_output=True, text=True, env=full_env, cwd=ROOT, **kw)
 
 
 ELIGIBILITY = [
@@ -81,16 +79,14 @@ def test_the_same_file_twice_is_recognised_and_changes_nothing(db_ref, tmp_path)
         0,
         0,
     )
-    assert scalar(
-        db_ref, "SELECT reload_of_batch_id FROM etl.batches WHERE batch_id = %s", [forced.batch_id]
-    ) == (first.batch_id)
+    assert scalar(db_ref, "SELECT reload_of_batch_id FROM etl.batches WHERE batch_id = %s", [forced.batch_id]) == (
+        first.batch_id
+    )
     assert rows(db_ref, SNAPSHOT) == before
 
 
 def test_a_claims_file_twice_stages_one_claims_batch(db_ref, tmp_path):
-    path = write(
-        tmp_path, "claims_20251101.csv", csv_text("claims", [claim(rx_number="1"), claim(rx_number="2")])
-    )
+    path = write(tmp_path, "claims_20251101.csv", csv_text("claims", [claim(rx_number="1"), claim(rx_number="2")]))
     first = load(db_ref, "claims", path)
     again = load(db_ref, "claims", path)
     assert (first.status, first.rows_loaded, again.status) == ("completed", 2, "already loaded")
@@ -158,9 +154,7 @@ def test_load_prints_one_line_and_exits_1_when_lines_were_rejected(db_ref, tmp_p
     good = write(tmp_path, "claims_20251101.csv", csv_text("claims", [claim(rx_number="1")]))
     result = pbm("etl", "load", "claims", str(good), dsn=db_ref)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(
-        "batch 1 claims claims_20251101.csv: completed, 1 received, 1 loaded, 0 rejected"
-    )
+    assert result.stdout.startswith("batch 1 claims claims_20251101.csv: completed, 1 received, 1 loaded, 0 rejected")
     again = pbm("etl", "load", "claims", str(good), dsn=db_ref)
     assert (again.returncode, again.stdout.strip()) == (
         0,

@@ -50,9 +50,7 @@ def test_migrate_twice_changes_nothing_the_second_time(empty_db, sql_tree):
     second = run_pbm("db", "migrate", dsn=empty_db, env=env)
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == "database is up to date: no migration pending, no repeatable file changed"
-    recorded = scalar(
-        empty_db, "SELECT count(*) FROM pbm_meta.repeatables WHERE file_path LIKE 'procedures/zz_test/%'"
-    )
+    recorded = scalar(empty_db, "SELECT count(*) FROM pbm_meta.repeatables WHERE file_path LIKE 'procedures/zz_test/%'")
     assert recorded == 2
 
 
@@ -83,8 +81,7 @@ def test_broken_migration_names_file_and_line_and_rolls_back(empty_db, sql_tree)
     env = {"PBM_SQL_ROOT": str(sql_tree)}
     assert run_pbm("db", "migrate", dsn=empty_db, env=env).returncode == 0
     (sql_tree / "migrations" / "9999_broken.sql").write_text(
-        "CREATE TABLE ref.zz_half_applied (id int);\n\n"
-        "INSERT INTO ref.zz_half_applied\n    VALUES ('not a number');\n"
+        "CREATE TABLE ref.zz_half_applied (id int);\n\nINSERT INTO ref.zz_half_applied\n    VALUES ('not a number');\n"
     )
     result = run_pbm("db", "migrate", dsn=empty_db, env=env)
     assert result.returncode == 1
@@ -95,10 +92,7 @@ def test_broken_migration_names_file_and_line_and_rolls_back(empty_db, sql_tree)
     assert "invalid input syntax for type integer" in message
     assert "(line 4)" in message
     assert scalar(empty_db, "SELECT to_regclass('ref.zz_half_applied') IS NULL")
-    assert (
-        scalar(empty_db, "SELECT count(*) FROM pbm_meta._yoyo_migration WHERE migration_id = '9999_broken'")
-        == 0
-    )
+    assert scalar(empty_db, "SELECT count(*) FROM pbm_meta._yoyo_migration WHERE migration_id = '9999_broken'") == 0
 
 
 def test_broken_repeatable_names_file_and_line_and_rolls_back(empty_db, sql_tree):
@@ -196,16 +190,12 @@ def _pbm_as(user: str) -> list[str] | None:
     if os.geteuid() != 0:
         return None
     candidates = [[PBM]]
-    system = shutil.which(
-        f"python{sys.version_info.major}.{sys.version_info.minor}", path="/usr/bin:/usr/local/bin"
-    )
+    system = shutil.which(f"python{sys.version_info.major}.{sys.version_info.minor}", path="/usr/bin:/usr/local/bin")
     if system:
         site = next(p for p in sys.path if p.endswith("site-packages"))
         candidates.append(["env", f"PYTHONPATH={ROOT}:{site}", system, "-c", "import cli; cli.main()"])
     for prefix in candidates:
-        probe = subprocess.run(
-            ["runuser", "-u", user, "--", *prefix, "--version"], capture_output=True, check=False
-        )
+        probe = subprocess.run(["runuser", "-u", user, "--", *prefix, "--version"], capture_output=True, check=False)
         if probe.returncode == 0:
             return prefix
     return None
