@@ -63,6 +63,8 @@ DECLARE
     v_passes int := 0;
     v_changed bigint;
     v_segments int;
+    v_started timestamptz := clock_timestamp();
+    v_rows bigint;
 BEGIN
     SELECT * INTO v_batch FROM claims.batches AS b WHERE b.batch_id = p_batch_id FOR UPDATE;
     IF v_batch.batch_id IS NULL THEN
@@ -232,7 +234,10 @@ BEGIN
         WHERE s2.member_id = x.member_id AND s2.termination_date < x.date_of_service
         ORDER BY s2.termination_date DESC LIMIT 1
     ) AS le ON x.member_id IS NOT NULL AND x.plan_id IS NOT NULL AND x.span_plan_id IS DISTINCT FROM x.plan_id;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
     ANALYZE claims_work.facts;
+    RAISE NOTICE 'batch %: edits of % claims (% s)', p_batch_id, v_rows,
+        round(extract(EPOCH FROM clock_timestamp() - v_started), 1);
 
     -- Stored history the dependent edits read: paid, unreversed claims.
     UPDATE claims_work.facts AS w SET duplicate_of_claim_id = c.claim_id, is_duplicate = TRUE
@@ -367,6 +372,8 @@ BEGIN
             AND NOT w.step_therapy_unmet AND NOT w.refill_too_soon
         );
         GET DIAGNOSTICS v_changed = ROW_COUNT;
+        RAISE NOTICE 'batch %: dependency pass % changed % claims (% s)', p_batch_id, v_passes, v_changed,
+            round(extract(EPOCH FROM clock_timestamp() - v_started), 1);
         EXIT WHEN v_changed = 0;
     END LOOP;
 
@@ -446,7 +453,10 @@ BEGIN
         w.brand_awp_discount, w.generic_awp_discount, w.brand_dispensing_fee, w.generic_dispensing_fee,
         w.ingredient_cost_submitted, w.dispensing_fee_submitted, w.usual_and_customary_charge, w.gross_amount_due
     ) AS pz;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
     SELECT max(c.segment) INTO v_segments FROM claims_work.cost AS c;
+    RAISE NOTICE 'batch %: priced % paid claims (% s)', p_batch_id, v_rows,
+        round(extract(EPOCH FROM clock_timestamp() - v_started), 1);
 
     -- One pass per design segment: one, unless a member changed plans inside the year.
     FOR v_segment IN 1 .. coalesce(v_segments, 0) LOOP
@@ -615,6 +625,7 @@ BEGIN
         IS DISTINCT FROM (x.deductible_accumulated, x.oop_accumulated, x.gross_cost_accumulated);
 
     UPDATE claims.batches AS b SET status = 'adjudicated', adjudicated_at = now() WHERE b.batch_id = p_batch_id;
+    RAISE NOTICE 'batch %: stored (% s)', p_batch_id, round(extract(EPOCH FROM clock_timestamp() - v_started), 1);
 
     RETURN QUERY SELECT s.claims_count, s.paid_count, s.rejected_count, s.duplicate_count, v_passes,
         s.total_amount_paid, s.patient_pay_amount

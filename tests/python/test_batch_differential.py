@@ -262,8 +262,9 @@ def run_batch(dsn: str, requests: list[dict]) -> dict:
         conn.execute(
             """
             INSERT INTO claims.batch_claims
-            SELECT %s, t.n, (claims.parse_request(t.r)).*
+            SELECT %s, t.n, q.*
             FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t (r, n)
+            CROSS JOIN LATERAL claims.parse_request(t.r) AS q
             """,
             [batch_id, json.dumps(requests)],
         )
