@@ -29,7 +29,9 @@ FROM (
 CROSS JOIN network.networks AS n
 WHERE n.network_code = 'M3P-NET';
 
-INSERT INTO member.members (cardholder_id, first_name, last_name, date_of_birth, gender, address_line1, city, state, zip5)
+INSERT INTO member.members (
+    cardholder_id, first_name, last_name, date_of_birth, gender, address_line1, city, state, zip5
+)
 SELECT
     'M3P' || c,
     'Test',
@@ -46,14 +48,14 @@ SELECT
     m.member_id,
     p.plan_id,
     '2024-01-01',
-    CASE WHEN m.cardholder_id = 'M3PJ' THEN DATE '2025-12-31' END
+    CASE WHEN m.cardholder_id = 'M3PJ' THEN date '2025-12-31' END
 FROM member.members AS m
 INNER JOIN plan.plans AS p ON p.plan_code = CASE WHEN m.cardholder_id = 'M3PC' THEN 'M3P-COMM' ELSE 'M3P-PD' END
 WHERE m.cardholder_id LIKE 'M3P_';
 
 CREATE FUNCTION pg_temp.member(p_letter text) RETURNS bigint
 LANGUAGE sql STABLE
-RETURN (SELECT m.member_id FROM member.members AS m WHERE m.cardholder_id = 'M3P' || p_letter);
+AS $$SELECT m.member_id FROM member.members AS m WHERE m.cardholder_id = 'M3P' || p_letter$$;
 
 -- A paid claim as adjudication writes it: 25% coinsurance = patient pay, all in the initial stage.
 CREATE FUNCTION pg_temp.paid_claim(
@@ -121,7 +123,8 @@ SELECT throws_like(
     '%elections_one_active_per_member_year%', 'the table itself keeps one active election per member and year'
 );
 SELECT is(
-    api.ppp_elect(pg_temp.member('B'), 'phone', '2025-03-10 15:00+00', NULL, '2025-03-11 09:00+00') ->> 'effective_date',
+    api.ppp_elect(pg_temp.member('B'), 'phone', '2025-03-10 15:00+00', NULL, '2025-03-11 09:00+00')
+    ->> 'effective_date',
     '2025-03-11',
     'an election during the year processed within 24 hours takes effect when processed'
 );
@@ -135,7 +138,9 @@ SELECT throws_ok(
     'an unknown member is refused'
 );
 SELECT throws_ok(
-    $$SELECT api.ppp_elect(pg_temp.member('F'), 'fax', '2025-03-10 15:00+00')$$, '22023', 'unknown M3P election source "fax"',
+    $$SELECT api.ppp_elect(pg_temp.member('F'), 'fax', '2025-03-10 15:00+00')$$,
+    '22023',
+    'unknown M3P election source "fax"',
     'an unknown source is refused'
 );
 SELECT throws_ok(
@@ -181,7 +186,10 @@ SELECT pg_temp.paid_claim('E', '2025-05-02', 700.00, FALSE, '2025-05-02 10:00+00
 SELECT is(
     api.ppp_elect(
         pg_temp.member('E'), 'point_of_sale', '2025-05-05 09:59+00', NULL, NULL,
-        (SELECT claim_id FROM claims.claims WHERE member_id = pg_temp.member('E'))
+        (
+            SELECT claim_id FROM claims.claims
+            WHERE member_id = pg_temp.member('E')
+        )
     ) -> 'reprocessed_claims' -> 0 ->> 'pharmacy_collects',
     '0',
     'an urgent election within 72 hours of the adjudication re-processes the claim: the pharmacy collects $0'
@@ -194,7 +202,10 @@ SELECT results_eq(
     'the urgent election takes effect on the claim''s date of service and names the claim; its cost is in the program'
 );
 SELECT is(
-    (SELECT count(*)::int FROM ppp.refunds WHERE member_id = pg_temp.member('E')), 0,
+    (
+        SELECT count(*)::int FROM ppp.refunds
+        WHERE member_id = pg_temp.member('E')
+    ), 0,
     'nothing is refunded for the urgent claim (the member had not paid it)'
 );
 SELECT pg_temp.paid_claim('F', '2025-05-02', 900.00, FALSE, '2025-05-02 10:00+00');
@@ -273,7 +284,9 @@ SELECT throws_ok(
 );
 -- Renewed: A (second 2025 election), B, D, E. Not renewed: H (declined), J (Part D coverage ends 2025-12-31),
 -- G (cancelled), F and C (no election).
-SELECT is(ppp.renew_elections(2026, '2025-12-10'), 4, 'renewal into 2026 renews the four 2025 participants who qualify');
+SELECT is(
+    ppp.renew_elections(2026, '2025-12-10'), 4, 'renewal into 2026 renews the four 2025 participants who qualify'
+);
 SELECT set_eq(
     $$SELECT m.cardholder_id, e.source, e.effective_date, e.renewal_notice_on, p.plan_year
       FROM ppp.elections AS e
@@ -292,7 +305,10 @@ SELECT is(
     'opting out of this year in December also cancels the renewal that has not started'
 );
 SELECT is(
-    (SELECT count(*)::int FROM ppp.elections WHERE member_id = pg_temp.member('E') AND plan_year = 2026), 0,
+    (
+        SELECT count(*)::int FROM ppp.elections
+        WHERE member_id = pg_temp.member('E') AND plan_year = 2026
+    ), 0,
     'the cancelled renewal is gone'
 );
 
@@ -307,7 +323,11 @@ SELECT results_eq(
     'a claim with an M3P amount enters the ledger; a claim without one does not'
 );
 SELECT pg_temp.reverse_claim(
-    (SELECT claim_id FROM claims.claims WHERE member_id = pg_temp.member('B') AND m3p_amount = 120), '2025-04-20 10:00+00'
+    (
+        SELECT claim_id FROM claims.claims
+        WHERE member_id = pg_temp.member('B') AND m3p_amount = 120
+    ),
+    '2025-04-20 10:00+00'
 );
 SELECT results_eq(
     $$SELECT l.entry_type, l.service_date, l.amount, l.reversal_claim_id = c.reversed_by_claim_id
@@ -317,11 +337,17 @@ SELECT results_eq(
     'reversing it adds a negative entry on the original date of service, naming the reversal'
 );
 SELECT pg_temp.reverse_claim(
-    (SELECT claim_id FROM claims.claims WHERE member_id = pg_temp.member('B') AND patient_pay_amount = 30),
+    (
+        SELECT claim_id FROM claims.claims
+        WHERE member_id = pg_temp.member('B') AND patient_pay_amount = 30
+    ),
     '2025-04-20 10:00+00'
 );
 SELECT is(
-    (SELECT count(*)::int FROM ppp.ledger WHERE member_id = pg_temp.member('B')), 2,
+    (
+        SELECT count(*)::int FROM ppp.ledger
+        WHERE member_id = pg_temp.member('B')
+    ), 2,
     'reversing a claim outside the program writes nothing to the ledger'
 );
 SELECT ok(
@@ -362,7 +388,10 @@ SELECT results_eq(
     'the 2026 outreach list: out-of-pocket January-September 2025 at least the 2025 threshold, no 2026 election'
 );
 SELECT pg_temp.reverse_claim(
-    (SELECT claim_id FROM claims.claims WHERE member_id = pg_temp.member('K') AND patient_pay_amount = 500),
+    (
+        SELECT claim_id FROM claims.claims
+        WHERE member_id = pg_temp.member('K') AND patient_pay_amount = 500
+    ),
     '2025-10-02 10:00+00'
 );
 SELECT is(

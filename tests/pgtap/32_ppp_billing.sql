@@ -29,7 +29,9 @@ FROM (
 CROSS JOIN network.networks AS n
 WHERE n.network_code = 'M3P-NET';
 
-INSERT INTO member.members (cardholder_id, first_name, last_name, date_of_birth, gender, address_line1, city, state, zip5)
+INSERT INTO member.members (
+    cardholder_id, first_name, last_name, date_of_birth, gender, address_line1, city, state, zip5
+)
 SELECT
     'M3P' || c,
     'Test',
@@ -53,7 +55,7 @@ WHERE m.cardholder_id LIKE 'M3P_';
 
 CREATE FUNCTION pg_temp.member(p_letter text) RETURNS bigint
 LANGUAGE sql STABLE
-RETURN (SELECT m.member_id FROM member.members AS m WHERE m.cardholder_id = 'M3P' || p_letter);
+AS $$SELECT m.member_id FROM member.members AS m WHERE m.cardholder_id = 'M3P' || p_letter$$;
 
 -- A paid claim as adjudication writes it: 25% coinsurance = patient pay, all in the initial stage.
 CREATE FUNCTION pg_temp.paid_claim(
@@ -145,14 +147,16 @@ $$;
 -- January
 -- ---------------------------------------------------------------------------------------------------
 SELECT results_eq(
-    $$SELECT statements_written, participants, amount_billed, credits_issued FROM ppp.run_billing('2025-01-01', '2025-02-01')$$,
+    $$SELECT statements_written, participants, amount_billed, credits_issued
+      FROM ppp.run_billing('2025-01-01', '2025-02-01')$$,
     $$VALUES (7, 7, 833.35, 0.00)$$,
     'January: 7 participants billed (E1, E2, V, R, C 166.67 each, L and N nothing) = 833.35'
 );
 SELECT results_eq(
     $$SELECT issued_on, due_date, settled_on FROM ppp.statements
       WHERE member_id IN (pg_temp.member('1'), pg_temp.member('N')) ORDER BY amount_billed DESC$$,
-    $$VALUES (DATE '2025-02-01', DATE '2025-02-28', NULL::date), (DATE '2025-02-01', DATE '2025-02-28', DATE '2025-02-01')$$,
+    $$VALUES (DATE '2025-02-01', DATE '2025-02-28', NULL::date),
+        (DATE '2025-02-01', DATE '2025-02-28', DATE '2025-02-01')$$,
     'January''s statements are due at the end of February; a statement billing nothing is settled when issued'
 );
 
@@ -162,13 +166,20 @@ SELECT is(
     'R pays January''s bill'
 );
 SELECT pg_temp.reverse_claim(
-    (SELECT claim_id FROM claims.claims WHERE member_id = pg_temp.member('V') AND date_of_service = '2025-01-20'),
+    (
+        SELECT claim_id FROM claims.claims
+        WHERE member_id = pg_temp.member('V') AND date_of_service = '2025-01-20'
+    ),
     '2025-02-10 10:00+00'
 );
-SELECT pg_temp.reverse_claim(
-    (SELECT claim_id FROM claims.claims WHERE member_id = pg_temp.member(c) AND transaction_code = 'B1'),
-    '2025-02-20 10:00+00'
-)
+SELECT
+    pg_temp.reverse_claim(
+        (
+            SELECT claim_id FROM claims.claims
+            WHERE member_id = pg_temp.member(c) AND transaction_code = 'B1'
+        ),
+        '2025-02-20 10:00+00'
+    )
 FROM unnest(ARRAY['R', 'C']) AS c;
 
 SELECT ppp.run_billing(make_date(2025, m, 1), make_date(2025, m + 1, 1)) FROM generate_series(2, 3) AS m;
@@ -182,7 +193,9 @@ SELECT is(
     're-running June writes nothing: no member is billed twice'
 );
 SELECT throws_ok(
-    $$SELECT ppp.run_billing('2025-05-01', '2025-07-02')$$, '55000', 'month 2025-05 cannot be billed: 2025-06 was billed already',
+    $$SELECT ppp.run_billing('2025-05-01', '2025-07-02')$$,
+    '55000',
+    'month 2025-05 cannot be billed: 2025-06 was billed already',
     'months are billed in order'
 );
 SELECT throws_ok(
@@ -239,10 +252,13 @@ SELECT results_eq(
     (4, 617.00, 9, 220.89, 220.89, 396.11), (5, 4.00, 8, 50.01, 50.01, 350.10), (6, 4.00, 7, 50.59, 50.59, 303.51),
     (7, 124.00, 6, 71.25, 71.25, 356.26), (8, 4.00, 5, 72.05, 72.05, 288.21), (9, 4.00, 4, 73.05, 73.05, 219.16),
     (10, 124.00, 3, 114.39, 114.39, 228.77), (11, 4.00, 2, 116.39, 116.39, 116.38), (12, 4.00, 1, 120.38, 120.38, 0.00)$$,
-    'election in April after 12.00 paid at the pharmacy: statements from April, first-month cap from the threshold minus 12.00'
+    'election in April after 12.00 paid at the pharmacy: statements from April, first-month cap from T minus 12.00'
 );
 SELECT is(
-    (SELECT incurred_before_election FROM ppp.statements WHERE member_id = pg_temp.member('S') AND first_month), 12.00,
+    (
+        SELECT incurred_before_election FROM ppp.statements
+        WHERE member_id = pg_temp.member('S') AND first_month
+    ), 12.00,
     'the costs incurred before the election are read from the claims of the plan year before the effective date'
 );
 SELECT results_eq(
@@ -278,7 +294,10 @@ SELECT results_eq(
     'January was already paid: the credit becomes a refund record'
 );
 SELECT is(
-    (SELECT sum(amount_billed) FROM ppp.statements WHERE member_id = pg_temp.member('R')), 166.67,
+    (
+        SELECT sum(amount_billed) FROM ppp.statements
+        WHERE member_id = pg_temp.member('R')
+    ), 166.67,
     'nothing more is billed to R after the reversal'
 );
 -- C: same as R but January's bill was not paid: the credit settles it, nothing to refund.
@@ -290,7 +309,10 @@ SELECT results_eq(
     'a reversal credit settles the unpaid statement it over-billed'
 );
 SELECT is(
-    (SELECT count(*)::int FROM ppp.refunds WHERE member_id = pg_temp.member('C')), 0,
+    (
+        SELECT count(*)::int FROM ppp.refunds
+        WHERE member_id = pg_temp.member('C')
+    ), 0,
     'and nothing is refunded'
 );
 -- L: the late March 31 claim (300) is posted on April's statement: 300 / 9 = 33.33.
@@ -300,9 +322,11 @@ SELECT results_eq(
     'a claim arriving after its month was billed is posted on the next statement'
 );
 SELECT is(
-    (SELECT s.billing_month FROM ppp.ledger AS l INNER JOIN ppp.statements AS s ON s.statement_id = l.statement_id
-     WHERE l.member_id = pg_temp.member('L')),
-    DATE '2025-04-01',
+    (
+        SELECT s.billing_month FROM ppp.ledger AS l INNER JOIN ppp.statements AS s ON l.statement_id = s.statement_id
+        WHERE l.member_id = pg_temp.member('L')
+    ),
+    date '2025-04-01',
     'its ledger entry names the April statement'
 );
 
@@ -310,13 +334,20 @@ SELECT is(
 -- invariants over every member
 -- ---------------------------------------------------------------------------------------------------
 SELECT is(
-    (SELECT count(*)::int FROM ppp.ledger WHERE statement_id IS NULL AND service_date <= '2025-12-31'), 0,
+    (
+        SELECT count(*)::int FROM ppp.ledger
+        WHERE statement_id IS NULL AND service_date <= '2025-12-31'
+    ), 0,
     'after December every program cost of 2025 is on a statement'
 );
 SELECT is(
     (
         SELECT count(*)::int FROM ppp.statements AS s
-        WHERE s.oop_this_month <> coalesce((SELECT sum(l.amount) FROM ppp.ledger AS l WHERE l.statement_id = s.statement_id), 0)
+        WHERE
+            s.oop_this_month <> coalesce((
+                SELECT sum(l.amount) FROM ppp.ledger AS l
+                WHERE l.statement_id = s.statement_id
+            ), 0)
     ), 0,
     'every statement''s out-of-pocket costs are exactly the ledger entries posted on it'
 );
@@ -324,18 +355,28 @@ SELECT is(
     (
         SELECT count(*)::int
         FROM (
-            SELECT s.member_id, sum(s.amount_billed) - sum(s.credit_amount) AS net_billed
-            FROM ppp.statements AS s GROUP BY s.member_id
+            SELECT
+                s.member_id,
+                sum(s.amount_billed) - sum(s.credit_amount) AS net_billed
+            FROM ppp.statements AS s
+            GROUP BY s.member_id
         ) AS b
         FULL JOIN (
-            SELECT l.member_id, sum(l.amount) AS incurred FROM ppp.ledger AS l GROUP BY l.member_id
-        ) AS i ON i.member_id = b.member_id
+            SELECT
+                l.member_id,
+                sum(l.amount) AS incurred
+            FROM ppp.ledger AS l
+            GROUP BY l.member_id
+        ) AS i ON b.member_id = i.member_id
         WHERE coalesce(b.net_billed, 0) <> coalesce(i.incurred, 0)
     ), 0,
     'for every member, billed minus credited = out-of-pocket costs incurred while participating'
 );
 SELECT is(
-    (SELECT count(*)::int FROM ppp.statements WHERE billing_month = '2025-12-01' AND balance_after <> 0), 0,
+    (
+        SELECT count(*)::int FROM ppp.statements
+        WHERE billing_month = '2025-12-01' AND balance_after <> 0
+    ), 0,
     'every December balance is zero'
 );
 

@@ -29,7 +29,9 @@ FROM (
 CROSS JOIN network.networks AS n
 WHERE n.network_code = 'M3P-NET';
 
-INSERT INTO member.members (cardholder_id, first_name, last_name, date_of_birth, gender, address_line1, city, state, zip5)
+INSERT INTO member.members (
+    cardholder_id, first_name, last_name, date_of_birth, gender, address_line1, city, state, zip5
+)
 SELECT
     'M3P' || c,
     'Test',
@@ -53,7 +55,7 @@ WHERE m.cardholder_id LIKE 'M3P_';
 
 CREATE FUNCTION pg_temp.member(p_letter text) RETURNS bigint
 LANGUAGE sql STABLE
-RETURN (SELECT m.member_id FROM member.members AS m WHERE m.cardholder_id = 'M3P' || p_letter);
+AS $$SELECT m.member_id FROM member.members AS m WHERE m.cardholder_id = 'M3P' || p_letter$$;
 
 -- A paid claim as adjudication writes it: 25% coinsurance = patient pay, all in the initial stage.
 CREATE FUNCTION pg_temp.paid_claim(
@@ -82,7 +84,11 @@ $$;
 
 -- The plan precludes members terminated for failure to pay from electing the next year.
 INSERT INTO ppp.plan_options (plan_id, preclude_after_termination)
-SELECT plan_id, TRUE FROM plan.plans WHERE plan_code = 'M3P-PD';
+SELECT
+    plan_id,
+    TRUE
+FROM plan.plans
+WHERE plan_code = 'M3P-PD';
 
 -- P: 1,200 in January and never pays. O: 600 in January, pays late but within the grace period.
 -- X: 120 in January, pays 150.
@@ -93,10 +99,10 @@ SELECT pg_temp.paid_claim('X', '2025-01-10', 120.00, TRUE);
 
 CREATE FUNCTION pg_temp.statement_id(p_letter text, p_month date) RETURNS bigint
 LANGUAGE sql STABLE
-RETURN (
+AS $$
     SELECT s.statement_id FROM ppp.statements AS s
     WHERE s.member_id = pg_temp.member(p_letter) AND s.billing_month = p_month
-);
+$$;
 
 SELECT ppp.run_billing('2025-01-01', '2025-02-01');
 
@@ -105,7 +111,8 @@ SELECT ppp.run_billing('2025-01-01', '2025-02-01');
 -- ---------------------------------------------------------------------------------------------------
 -- X was billed 120.00 for January (the lesser of the costs and the 166.67 cap) and pays 150.00.
 SELECT results_eq(
-    $$SELECT (r ->> 'applied')::numeric, (r ->> 'refunded')::numeric, (r -> 'allocations' -> 0 ->> 'statement_settled')::boolean
+    $$SELECT (r ->> 'applied')::numeric, (r ->> 'refunded')::numeric,
+        (r -> 'allocations' -> 0 ->> 'statement_settled')::boolean
       FROM api.ppp_record_payment(pg_temp.member('X'), 150.00, '2025-02-10', 'ach', 'ACH-1') AS r$$,
     $$VALUES (120.00, 30.00, TRUE)$$,
     'a payment settles the open statement; the 30.00 no statement needs is refunded'
@@ -120,7 +127,10 @@ SELECT is(
     'the same payment reference again is the same payment'
 );
 SELECT is(
-    (SELECT count(*)::int FROM ppp.payments WHERE member_id = pg_temp.member('X')), 1, 'it is recorded once'
+    (
+        SELECT count(*)::int FROM ppp.payments
+        WHERE member_id = pg_temp.member('X')
+    ), 1, 'it is recorded once'
 );
 SELECT throws_ok(
     $$SELECT api.ppp_record_payment(pg_temp.member('X'), 15.00, '2025-02-11', 'ach', 'ACH-1')$$, '23505', NULL,
@@ -139,7 +149,10 @@ SELECT throws_ok(
     'unknown payment method "bitcoin"', 'an unknown method is refused'
 );
 SELECT throws_ok(
-    $$SELECT api.ppp_record_payment(-1, 5, '2025-02-11')$$, 'P0002', 'member -1 not found', 'an unknown member is refused'
+    $$SELECT api.ppp_record_payment(-1, 5, '2025-02-11')$$,
+    'P0002',
+    'member -1 not found',
+    'an unknown member is refused'
 );
 
 -- ---------------------------------------------------------------------------------------------------
@@ -157,7 +170,12 @@ SELECT results_eq(
     'the notice is dated and the grace period runs two calendar months, March and April'
 );
 SELECT ppp.run_billing('2025-02-01', '2025-03-01');
-SELECT is((SELECT notices_sent FROM ppp.process_past_due('2025-04-01')), 2, 'April 1: February''s statements are past due too');
+SELECT
+    is(
+        (SELECT notices_sent FROM ppp.process_past_due('2025-04-01')),
+        2,
+        'April 1: February''s statements are past due too'
+    );
 SELECT ppp.run_billing('2025-03-01', '2025-04-01');
 
 -- O (January 166.67, February (600 - 166.67) / 11 = 39.39, March 393.94 / 10 = 39.39) pays 200.00 on
@@ -178,7 +196,8 @@ SELECT results_eq(
 SELECT results_eq(
     $$SELECT billing_month, amount_paid, settled_on, status FROM ppp.statement_history
       WHERE member_id = pg_temp.member('O') ORDER BY billing_month$$,
-    $$VALUES (DATE '2025-01-01', 166.67, DATE '2025-04-10', 'settled'), (DATE '2025-02-01', 39.39, DATE '2025-04-20', 'settled'),
+    $$VALUES (DATE '2025-01-01', 166.67, DATE '2025-04-10', 'settled'),
+        (DATE '2025-02-01', 39.39, DATE '2025-04-20', 'settled'),
         (DATE '2025-03-01', 39.39, DATE '2025-04-20', 'settled')$$,
     'O''s statement history: the old statements are settled'
 );
@@ -194,7 +213,7 @@ SELECT results_eq(
 SELECT results_eq(
     $$SELECT * FROM ppp.process_past_due('2025-05-01')$$,
     $$VALUES (1, 1, 1, 0)$$,
-    'May 1: March''s bill of P is past due (one notice); P''s January bill is unpaid after the grace period: terminated and precluded'
+    'May 1: P''s March bill is past due (a notice); January''s is unpaid after the grace period: terminated, precluded'
 );
 SELECT results_eq(
     $$SELECT status, termination_reason, end_date, termination_notice_on,
@@ -204,7 +223,10 @@ SELECT results_eq(
     'P''s participation ends April 30; the termination notice is dated May 1, when it takes effect'
 );
 SELECT is(
-    (SELECT status FROM ppp.elections WHERE member_id = pg_temp.member('O')), 'active',
+    (
+        SELECT status FROM ppp.elections
+        WHERE member_id = pg_temp.member('O')
+    ), 'active',
     'O, who paid within the grace period, still participates'
 );
 SELECT ppp.run_billing('2025-04-01', '2025-05-01');
@@ -236,10 +258,12 @@ SELECT is(
 -- reports
 -- ---------------------------------------------------------------------------------------------------
 SELECT results_eq(
-    $$SELECT status, end_date, termination_notice_on, unpaid_statement_due_date, past_due_notice_on, grace_period_ends_on,
+    $$SELECT status, end_date, termination_notice_on, unpaid_statement_due_date, past_due_notice_on,
+        grace_period_ends_on,
         precluded_next_year, amount_owed_now
       FROM ppp.terminations WHERE member_id = pg_temp.member('P')$$,
-    $$VALUES ('terminated', DATE '2025-04-30', DATE '2025-05-01', DATE '2025-02-28', DATE '2025-03-01', DATE '2025-04-30',
+    $$VALUES ('terminated', DATE '2025-04-30', DATE '2025-05-01', DATE '2025-02-28', DATE '2025-03-01',
+        DATE '2025-04-30',
         TRUE, 1200.00)$$,
     'terminations: the unpaid statement, its notice and grace period, the termination notice; P still owes all 1,200.00'
 );
