@@ -62,84 +62,81 @@ BEGIN
     INSERT INTO ppp.billing_runs (billing_month, run_on) VALUES (v_month, p_run_date)
     RETURNING billing_runs.run_id INTO v_run_id;
 
-    WITH participation AS (
-        -- members participating at some point of the month (the latest period if they re-elected in it)
+    -- Everything known about each member and plan year, in one pass and one aggregation: the year's
+    -- elections up to the month's end (participating when the period reaches into the month), the program
+    -- costs not billed yet (of any plan year, dated up to the month's end), the previous run's statement.
+    WITH facts AS (
         SELECT
             e.member_id,
             e.plan_year,
-            max(e.election_id) AS election_id
+            CASE WHEN coalesce(e.end_date, make_date(e.plan_year, 12, 31)) >= v_month THEN e.election_id END
+                AS election_id,
+            e.effective_date,
+            NULL::numeric AS amount,
+            NULL::numeric AS balance_after,
+            NULL::bigint AS previous_statement_id
         FROM ppp.elections AS e
-        WHERE
-            e.plan_year = v_year
-            AND e.effective_date <= v_end
-            AND coalesce(e.end_date, make_date(e.plan_year, 12, 31)) >= v_month
-        GROUP BY e.member_id, e.plan_year
-    ),
-
-    pending AS (
-        -- program costs not billed yet, of any plan year, with a date of service up to the month's end
+        WHERE e.plan_year = v_year AND e.effective_date <= v_end
+        UNION ALL
         SELECT
             l.member_id,
             l.plan_year,
-            sum(l.amount) AS oop
+            NULL::bigint,
+            NULL::date,
+            l.amount,
+            NULL::numeric,
+            NULL::bigint
         FROM ppp.ledger AS l
         WHERE l.statement_id IS NULL AND l.service_date <= v_end
-        GROUP BY l.member_id, l.plan_year
-    ),
-
-    carried AS (
-        -- balances still to bill: every one of them was on the previous run's statements
+        UNION ALL
         SELECT
             s.member_id,
-            s.plan_year
+            s.plan_year,
+            NULL::bigint,
+            NULL::date,
+            NULL::numeric,
+            s.balance_after,
+            s.statement_id
         FROM ppp.statements AS s
-        WHERE s.billing_month = v_previous_month AND s.balance_after > 0
+        WHERE s.billing_month = v_previous_month
     ),
 
-    candidates AS (
+    members AS (
+        -- billed: participants of the month, members with unbilled costs, members still carrying a balance
+        -- (every balance still to bill was on the previous run's statements)
         SELECT
-            participation.member_id,
-            participation.plan_year
-        FROM participation
-        UNION
-        SELECT
-            pending.member_id,
-            pending.plan_year
-        FROM pending
-        UNION
-        SELECT
-            carried.member_id,
-            carried.plan_year
-        FROM carried
+            f.member_id,
+            f.plan_year,
+            max(f.election_id) AS election_id,
+            min(f.effective_date) AS first_effective,
+            coalesce(sum(f.amount), 0) AS oop,
+            coalesce(max(f.balance_after), 0) AS balance_carried,
+            max(f.previous_statement_id) AS previous_statement_id
+        FROM facts AS f
+        GROUP BY f.member_id, f.plan_year
+        HAVING max(f.election_id) IS NOT NULL OR count(f.amount) > 0 OR max(f.balance_after) > 0
     ),
 
     due AS (
         SELECT
-            c.member_id,
-            c.plan_year,
-            pa.election_id,
-            pa.member_id IS NOT NULL AS participating,
-            coalesce(pe.oop, 0) AS oop,
-            coalesce(prev.balance_after, 0) AS balance_carried,
-            CASE WHEN c.plan_year = v_year THEN v_month_of_year ELSE 12 END AS month_of_year,
-            CASE
-                WHEN prev.statement_id IS NOT NULL THEN FALSE
-                ELSE NOT EXISTS (
-                    SELECT 1 FROM ppp.statements AS s
-                    WHERE s.member_id = c.member_id AND s.plan_year = c.plan_year AND s.billing_month < v_month
-                )
-            END AS first_month
-        FROM candidates AS c
-        LEFT JOIN participation AS pa ON c.member_id = pa.member_id AND c.plan_year = pa.plan_year
-        LEFT JOIN pending AS pe ON c.member_id = pe.member_id AND c.plan_year = pe.plan_year
-        LEFT JOIN ppp.statements AS prev
-            ON
-                c.member_id = prev.member_id
-                AND c.plan_year = prev.plan_year
-                AND prev.billing_month = v_previous_month
+            m.member_id,
+            m.plan_year,
+            m.election_id,
+            m.election_id IS NOT NULL AS participating,
+            m.oop,
+            m.balance_carried,
+            m.first_effective,
+            CASE WHEN m.plan_year = v_year THEN v_month_of_year ELSE 12 END AS month_of_year,
+            -- first statement of the plan year (only looked up when the previous run had none)
+            m.previous_statement_id IS NULL AND NOT EXISTS (
+                SELECT 1 FROM ppp.statements AS s
+                WHERE s.member_id = m.member_id AND s.plan_year = m.plan_year AND s.billing_month < v_month
+            ) AS first_month
+        FROM members AS m
         WHERE NOT EXISTS (
+            -- already billed for this month (a re-run)
             SELECT 1 FROM ppp.statements AS s
-            WHERE s.member_id = c.member_id AND s.plan_year = c.plan_year AND s.billing_month = v_month
+            WHERE s.member_id = m.member_id AND s.plan_year = m.plan_year AND s.billing_month = v_month
         )
     ),
 
@@ -148,14 +145,17 @@ BEGIN
             d.*,
             p.oop_threshold,
             CASE
-                WHEN d.first_month THEN coalesce((
+                WHEN NOT d.first_month THEN NULL
+                -- participation from January 1: nothing of the plan year was incurred before it
+                WHEN d.first_effective = make_date(d.plan_year, 1, 1) THEN 0
+                ELSE coalesce((
                     -- incurred costs (TrOOP) of the plan year before the first participation period
                     SELECT sum(cl.oop_delta)
                     FROM claims.claims AS cl
                     WHERE
                         cl.member_id = d.member_id
                         AND cl.date_of_service >= make_date(d.plan_year, 1, 1)
-                        AND cl.date_of_service < coalesce((
+                        AND cl.date_of_service < coalesce(d.first_effective, (
                             SELECT min(e.effective_date) FROM ppp.elections AS e
                             WHERE e.member_id = d.member_id AND e.plan_year = d.plan_year
                         ), make_date(d.plan_year, 1, 1))
@@ -163,6 +163,9 @@ BEGIN
             END AS incurred_before_election
         FROM due AS d
         INNER JOIN ref.part_d_parameters AS p ON d.plan_year = p.plan_year
+        -- computed once per member: without this fence the planner copies the sub-selects above into
+        -- every use of the columns in the inlined ppp.monthly_bill
+        OFFSET 0
     ),
 
     written AS (
@@ -198,7 +201,6 @@ BEGIN
         CROSS JOIN LATERAL ppp.monthly_bill(
             r.oop_threshold, r.incurred_before_election, r.balance_carried, r.oop, r.month_of_year, r.first_month
         ) AS b
-        ON CONFLICT ON CONSTRAINT statements_one_per_member_year_month DO NOTHING
         RETURNING
             statements.statement_id,
             statements.member_id,

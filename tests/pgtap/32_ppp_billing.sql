@@ -2,7 +2,7 @@
 -- statements, compared to the reference's examples E1 and E2 and to cases worked by hand; reversals after
 -- billing (credit on the next statement, credit on an unpaid statement, refund), late claims, re-runs.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 
 SET LOCAL timezone = 'UTC';
 SELECT set_config('pbm.effective_date', '2024-01-01', TRUE);
@@ -393,6 +393,11 @@ SELECT results_eq(
     $$SELECT participants, periods_started FROM ppp.participants_by_month WHERE month = '2025-04-01'$$,
     $$VALUES (8::bigint, 1::bigint)$$,
     'participants in April: the seven who elected before the year and S, who started in April'
+);
+
+SELECT is_empty(
+    $$SELECT * FROM ppp.check()$$,
+    'ppp.check(): costs, balances, allocations and refunds all reconcile'
 );
 
 SELECT * FROM finish();

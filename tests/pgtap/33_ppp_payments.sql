@@ -2,7 +2,7 @@
 -- statements, overpayments refunded, repeated references recorded once), past-due notices and the grace
 -- period of two calendar months, termination for failure to pay, preclusion from the next year, reports.
 BEGIN;
-SELECT plan(26);
+SELECT plan(27);
 
 SET LOCAL timezone = 'UTC';
 SELECT set_config('pbm.effective_date', '2024-01-01', TRUE);
@@ -278,6 +278,11 @@ SELECT results_eq(
     $$SELECT participants, opted_out, terminated FROM ppp.participants_by_month WHERE month = '2025-04-01'$$,
     $$VALUES (3::bigint, 0::bigint, 1::bigint)$$,
     'participants by month: three in April, one termination taking effect that month'
+);
+
+SELECT is_empty(
+    $$SELECT * FROM ppp.check()$$,
+    'ppp.check(): costs, balances, allocations and refunds all reconcile'
 );
 
 SELECT * FROM finish();

@@ -1,0 +1,110 @@
+-- M3P consistency check: every balance and link the billing keeps without a per-row constraint is
+-- recomputed from the ledger, the allocations and the statement chain. No row = consistent.
+
+CREATE OR REPLACE FUNCTION ppp.check()
+RETURNS TABLE (problem text, key_id bigint, detail text)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH posted AS (
+        SELECT
+            l.statement_id,
+            sum(l.amount) AS amount
+        FROM ppp.ledger AS l
+        WHERE l.statement_id IS NOT NULL
+        GROUP BY l.statement_id
+    ),
+
+    settled AS (
+        SELECT
+            a.statement_id,
+            sum(a.amount) AS amount
+        FROM ppp.payment_allocations AS a
+        GROUP BY a.statement_id
+    ),
+
+    applied AS (
+        SELECT
+            a.payment_id,
+            sum(a.amount) AS amount
+        FROM ppp.payment_allocations AS a
+        GROUP BY a.payment_id
+    ),
+
+    refunded AS (
+        SELECT
+            r.payment_id,
+            sum(r.amount) AS amount
+        FROM ppp.refunds AS r
+        WHERE r.payment_id IS NOT NULL
+        GROUP BY r.payment_id
+    ),
+
+    chain AS (
+        SELECT
+            s.statement_id,
+            s.balance_before,
+            lag(s.balance_after) OVER (
+                PARTITION BY s.member_id, s.plan_year ORDER BY s.billing_month
+            ) AS previous_balance_after
+        FROM ppp.statements AS s
+    )
+
+    SELECT
+        'statement costs differ from the ledger entries posted on it' AS problem,
+        s.statement_id AS key_id,
+        format('oop_this_month %s, ledger %s', s.oop_this_month, coalesce(p.amount, 0)) AS detail
+    FROM ppp.statements AS s
+    LEFT JOIN posted AS p ON s.statement_id = p.statement_id
+    WHERE s.oop_this_month <> coalesce(p.amount, 0)
+    UNION ALL
+    SELECT
+        'ledger entry posted on a statement that does not exist',
+        l.ledger_entry_id,
+        format('statement_id %s', l.statement_id)
+    FROM ppp.ledger AS l
+    WHERE
+        l.statement_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM ppp.statements AS s WHERE s.statement_id = l.statement_id)
+    UNION ALL
+    SELECT
+        'statement of an unknown member or billing run',
+        s.statement_id,
+        format('member_id %s, run_id %s', s.member_id, s.run_id)
+    FROM ppp.statements AS s
+    WHERE
+        NOT EXISTS (SELECT 1 FROM member.members AS m WHERE m.member_id = s.member_id)
+        OR NOT EXISTS (SELECT 1 FROM ppp.billing_runs AS b WHERE b.run_id = s.run_id)
+    UNION ALL
+    SELECT
+        'statement balance does not continue the previous statement',
+        c.statement_id,
+        format('balance_before %s, previous balance_after %s', c.balance_before, c.previous_balance_after)
+    FROM chain AS c
+    WHERE c.previous_balance_after IS NOT NULL AND c.balance_before <> c.previous_balance_after
+    UNION ALL
+    SELECT
+        'statement settled amount differs from its allocations',
+        s.statement_id,
+        format('amount_settled %s, allocations %s', s.amount_settled, coalesce(a.amount, 0))
+    FROM ppp.statements AS s
+    LEFT JOIN settled AS a ON s.statement_id = a.statement_id
+    WHERE s.amount_settled <> coalesce(a.amount, 0)
+    UNION ALL
+    SELECT
+        'payment applied or refunded amount differs from its allocations and refunds',
+        p.payment_id,
+        format(
+            'amount %s, applied %s / allocations %s, refunded %s / refunds %s',
+            p.amount, p.applied_amount, coalesce(a.amount, 0), p.refunded_amount, coalesce(r.amount, 0)
+        )
+    FROM ppp.payments AS p
+    LEFT JOIN applied AS a ON p.payment_id = a.payment_id
+    LEFT JOIN refunded AS r ON p.payment_id = r.payment_id
+    WHERE
+        p.applied_amount <> coalesce(a.amount, 0)
+        OR p.refunded_amount <> coalesce(r.amount, 0)
+        OR p.applied_amount + p.refunded_amount <> p.amount;
+END;
+COMMENT ON FUNCTION ppp.check() IS
+'M3P consistency: statement costs = ledger entries posted on them, no dangling statement/ledger links, each statement''s balance_before = the previous statement''s balance_after, settled amounts = allocations, payments fully applied or refunded. Returns one row per problem (none = consistent).';
