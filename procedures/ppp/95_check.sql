@@ -59,45 +59,54 @@ BEGIN ATOMIC
     WHERE s.oop_this_month <> coalesce(p.amount, 0)
     UNION ALL
     SELECT
-        'ledger entry posted on a statement that does not exist',
-        l.ledger_entry_id,
-        format('statement_id %s', l.statement_id)
+        'ledger entry posted on a statement that does not exist' AS problem,
+        l.ledger_entry_id AS key_id,
+        format('statement_id %s', l.statement_id) AS detail
     FROM ppp.ledger AS l
     WHERE
         l.statement_id IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM ppp.statements AS s WHERE s.statement_id = l.statement_id)
+        AND NOT EXISTS (
+            SELECT 1 FROM ppp.statements AS s
+            WHERE s.statement_id = l.statement_id
+        )
     UNION ALL
     SELECT
-        'statement of an unknown member or billing run',
-        s.statement_id,
-        format('member_id %s, run_id %s', s.member_id, s.run_id)
+        'statement of an unknown member or billing run' AS problem,
+        s.statement_id AS key_id,
+        format('member_id %s, run_id %s', s.member_id, s.run_id) AS detail
     FROM ppp.statements AS s
     WHERE
-        NOT EXISTS (SELECT 1 FROM member.members AS m WHERE m.member_id = s.member_id)
-        OR NOT EXISTS (SELECT 1 FROM ppp.billing_runs AS b WHERE b.run_id = s.run_id)
+        NOT EXISTS (
+            SELECT 1 FROM member.members AS m
+            WHERE m.member_id = s.member_id
+        )
+        OR NOT EXISTS (
+            SELECT 1 FROM ppp.billing_runs AS b
+            WHERE b.run_id = s.run_id
+        )
     UNION ALL
     SELECT
-        'statement balance does not continue the previous statement',
-        c.statement_id,
-        format('balance_before %s, previous balance_after %s', c.balance_before, c.previous_balance_after)
+        'statement balance does not continue the previous statement' AS problem,
+        c.statement_id AS key_id,
+        format('balance_before %s, previous balance_after %s', c.balance_before, c.previous_balance_after) AS detail
     FROM chain AS c
     WHERE c.previous_balance_after IS NOT NULL AND c.balance_before <> c.previous_balance_after
     UNION ALL
     SELECT
-        'statement settled amount differs from its allocations',
-        s.statement_id,
-        format('amount_settled %s, allocations %s', s.amount_settled, coalesce(a.amount, 0))
+        'statement settled amount differs from its allocations' AS problem,
+        s.statement_id AS key_id,
+        format('amount_settled %s, allocations %s', s.amount_settled, coalesce(a.amount, 0)) AS detail
     FROM ppp.statements AS s
     LEFT JOIN settled AS a ON s.statement_id = a.statement_id
     WHERE s.amount_settled <> coalesce(a.amount, 0)
     UNION ALL
     SELECT
-        'payment applied or refunded amount differs from its allocations and refunds',
-        p.payment_id,
+        'payment applied or refunded amount differs from its allocations and refunds' AS problem,
+        p.payment_id AS key_id,
         format(
             'amount %s, applied %s / allocations %s, refunded %s / refunds %s',
             p.amount, p.applied_amount, coalesce(a.amount, 0), p.refunded_amount, coalesce(r.amount, 0)
-        )
+        ) AS detail
     FROM ppp.payments AS p
     LEFT JOIN applied AS a ON p.payment_id = a.payment_id
     LEFT JOIN refunded AS r ON p.payment_id = r.payment_id

@@ -2,6 +2,9 @@
 -- late), urgent point-of-sale elections re-processing their claim, one active election per member and
 -- year, opt-out and cancellation, automatic renewal, the ledger fed by claims, the prior-year outreach list.
 BEGIN;
+-- A partition is created below (the ledger triggers must reach it): take the claims table first, so a
+-- file running in parallel waits instead of deadlocking halfway.
+LOCK TABLE claims.claims IN ACCESS EXCLUSIVE MODE;
 SELECT plan(47);
 
 SET LOCAL timezone = 'UTC';
