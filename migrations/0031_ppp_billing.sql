@@ -208,7 +208,7 @@ COMMENT ON COLUMN ppp.statements.incurred_before_election IS
 'First month only: incurred costs (TrOOP) of the plan year before the election took effect';
 COMMENT ON COLUMN ppp.statements.balance_before IS 'Remaining out-of-pocket costs not yet billed, carried from the previous statement';
 COMMENT ON COLUMN ppp.statements.oop_this_month IS
-'Out-of-pocket costs moved into the program and posted on this statement (claims of the month, late claims, minus reversals)';
+'Out-of-pocket costs moved into the program and billed on this statement: the unbilled ledger entries of the plan year dated up to the month''s end (claims of the month, late claims, minus reversals)';
 COMMENT ON COLUMN ppp.statements.max_monthly_cap IS 'Maximum monthly cap, rounded half-up to cents';
 COMMENT ON COLUMN ppp.statements.amount_billed IS 'Amount billed for the month (never above the cap)';
 COMMENT ON COLUMN ppp.statements.credit_amount IS
@@ -230,7 +230,7 @@ FOREIGN KEY (terminated_for_statement_id) REFERENCES ppp.statements (statement_i
 CREATE INDEX elections_terminated_for_statement_idx ON ppp.elections (terminated_for_statement_id);
 
 -- ---------------------------------------------------------------------------------------------------
--- the program ledger: every movement of out-of-pocket cost into (or out of) the program
+-- the program ledger (append-only) and the entries not billed yet
 -- ---------------------------------------------------------------------------------------------------
 CREATE TABLE ppp.ledger (
     ledger_entry_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -244,11 +244,10 @@ CREATE TABLE ppp.ledger (
     ),
     amount numeric(12, 2) NOT NULL CONSTRAINT ledger_amount_not_zero CHECK (amount <> 0),
     recorded_at timestamptz NOT NULL DEFAULT now(),
-    statement_id bigint,
     CONSTRAINT ledger_plan_year_of_service_date CHECK (plan_year = extract(YEAR FROM service_date))
 );
 COMMENT ON TABLE ppp.ledger IS
-'PHI. M3P ledger, written by triggers on claims.claims: + the out-of-pocket cost a paid claim moved into the program (m3p_amount), - when that claim is reversed. A billing run posts every unposted entry of the plan year up to the month''s end on the member''s statement, exactly once.';
+'PHI. M3P ledger, append-only, written by triggers on claims.claims: + the out-of-pocket cost a paid claim moved into the program (m3p_amount), - when that claim is reversed. For every member and plan year: sum of entries = sum of the statements'' oop_this_month + what ppp.unbilled still holds (ppp.check()).';
 COMMENT ON COLUMN ppp.ledger.member_id IS 'The member (claims.claims.member_id; no foreign key, like claims)';
 COMMENT ON COLUMN ppp.ledger.claim_id IS 'The B1 claim whose program amount changed';
 COMMENT ON COLUMN ppp.ledger.reversal_claim_id IS 'For a reversal: the B2 claim that reversed it';
@@ -256,24 +255,46 @@ COMMENT ON COLUMN ppp.ledger.service_date IS 'Date of service of the claim (NCPD
 COMMENT ON COLUMN ppp.ledger.entry_type IS
 'claim (paid while participating), reprocessed (moved in by an urgent or retroactive election), reversal, adjustment (any other change)';
 COMMENT ON COLUMN ppp.ledger.amount IS 'Change of the out-of-pocket amount owed to the program';
-COMMENT ON COLUMN ppp.ledger.statement_id IS
-'Statement the entry was posted on (NULL: not billed yet); set by ppp.run_billing, no foreign key (checked by ppp.check())';
-CREATE INDEX ledger_unposted_idx ON ppp.ledger (member_id, plan_year, service_date) WHERE statement_id IS NULL;
-CREATE INDEX ledger_statement_idx ON ppp.ledger (statement_id);
+COMMENT ON COLUMN ppp.ledger.recorded_at IS 'When the claim change was recorded (transaction time)';
+CREATE INDEX ledger_member_idx ON ppp.ledger (member_id, plan_year, service_date);
+CREATE INDEX ledger_claim_idx ON ppp.ledger (claim_id);
 
--- Claims adjudicated before this migration (none expected) enter the ledger unposted.
-INSERT INTO ppp.ledger (member_id, plan_year, claim_id, service_date, entry_type, amount)
+CREATE TABLE ppp.unbilled (
+    ledger_entry_id bigint PRIMARY KEY,
+    member_id bigint NOT NULL,
+    plan_year smallint NOT NULL,
+    service_date date NOT NULL,
+    amount numeric(12, 2) NOT NULL
+);
+COMMENT ON TABLE ppp.unbilled IS
+'PHI. The ledger entries no statement has billed yet (a queue: the ledger triggers add each entry, ppp.run_billing deletes the entries it bills, in the statement that writes the statements, so each entry is billed exactly once whenever it arrives).';
+COMMENT ON COLUMN ppp.unbilled.ledger_entry_id IS 'The ppp.ledger entry (no foreign key: both rows are written by the same trigger; checked by ppp.check())';
+
+-- Claims adjudicated before this migration (none expected) enter the ledger, unbilled.
+WITH entries AS (
+    INSERT INTO ppp.ledger (member_id, plan_year, claim_id, service_date, entry_type, amount)
+    SELECT
+        c.member_id,
+        extract(YEAR FROM c.date_of_service)::smallint AS plan_year,
+        c.claim_id,
+        c.date_of_service,
+        'claim' AS entry_type,
+        c.m3p_amount
+    FROM claims.claims AS c
+    WHERE
+        c.m3p_amount > 0 AND c.transaction_code = 'B1' AND c.transaction_response_status = 'P'
+        AND c.reversed_by_claim_id IS NULL AND c.member_id IS NOT NULL
+    RETURNING ledger_entry_id, member_id, plan_year, service_date, amount
+)
+
+INSERT INTO ppp.unbilled (ledger_entry_id, member_id, plan_year, service_date, amount)
 SELECT
-    c.member_id,
-    extract(YEAR FROM c.date_of_service)::smallint AS plan_year,
-    c.claim_id,
-    c.date_of_service,
-    'claim' AS entry_type,
-    c.m3p_amount
-FROM claims.claims AS c
-WHERE
-    c.m3p_amount > 0 AND c.transaction_code = 'B1' AND c.transaction_response_status = 'P'
-    AND c.reversed_by_claim_id IS NULL AND c.member_id IS NOT NULL;
+    e.ledger_entry_id,
+    e.member_id,
+    e.plan_year,
+    e.service_date,
+    e.amount
+FROM entries AS e;
 
 -- ---------------------------------------------------------------------------------------------------
 -- payments, allocations, refunds

@@ -218,8 +218,11 @@ WHERE p.plan_code = 'BENCH-PD';
 
 # Claims of January and February: 0 to 2 per member and month (1 on average), patient pay 5 to 400;
 # in the program (m3p_amount = patient pay) when the date of service is in the member's election period,
-# else paid at the pharmacy. The ledger triggers on claims.claims fill ppp.ledger as in production.
+# else paid at the pharmacy. Loaded with triggers off (session_replication_role = replica), then the
+# ledger and the unbilled queue are filled in one statement with exactly the rows the ledger triggers
+# write for new program claims (the triggers cost adjudication, not billing).
 BENCH_CLAIMS = """
+SET session_replication_role = replica;
 INSERT INTO claims.claims (
     transaction_code, received_at, date_of_service, cardholder_id, person_code, service_provider_id,
     rx_number, fill_number, days_supply, quantity_dispensed, member_id, plan_id, plan_year, pharmacy_id,
@@ -240,6 +243,17 @@ CROSS JOIN LATERAL (
     SELECT make_date(2025, {month}, 1 + ((m.member_id * 13 + k * 7) % 28)::int) AS dos,
         round((5 + ((m.member_id * 31 + k * 17 + {month}) % 39600) / 100.0)::numeric, 2) AS pay
 ) AS c;
+SET session_replication_role = DEFAULT;
+WITH entries AS (
+    INSERT INTO ppp.ledger (member_id, plan_year, claim_id, service_date, entry_type, amount)
+    SELECT member_id, 2025, claim_id, date_of_service, 'claim', m3p_amount
+    FROM claims.claims
+    WHERE m3p_amount > 0 AND date_of_service >= make_date(2025, {month}, 1)
+        AND date_of_service < make_date(2025, {month}, 1) + interval '1 month'
+    RETURNING ledger_entry_id, member_id, plan_year, service_date, amount
+)
+INSERT INTO ppp.unbilled (ledger_entry_id, member_id, plan_year, service_date, amount)
+SELECT ledger_entry_id, member_id, plan_year, service_date, amount FROM entries;
 """
 
 
@@ -294,11 +308,13 @@ def bench_ppp(ctx: Context, participants: int, keep: bool):
             conn.execute(sql.SQL(BENCH_MEMBERS).format(n=sql.Literal(participants)))
             conn.commit()
             for month in (1, 2):
-                click.echo(f"generating claims of 2025-{month:02d} (ledger filled by the claims triggers)")
+                click.echo(f"generating claims of 2025-{month:02d} and their ledger entries")
                 conn.execute(sql.SQL(BENCH_CLAIMS).format(month=sql.Literal(month)))
                 conn.commit()
             conn.autocommit = True
-            conn.execute("VACUUM ANALYZE ppp.elections, ppp.ledger, member.members, claims.claims")
+            conn.execute(
+                "VACUUM ANALYZE ppp.elections, ppp.ledger, ppp.unbilled, member.members, claims.claims"
+            )
             conn.autocommit = False
             claims, program = conn.execute(
                 "SELECT count(*), count(*) FILTER (WHERE m3p_amount > 0) FROM claims.claims"
@@ -314,7 +330,7 @@ def bench_ppp(ctx: Context, participants: int, keep: bool):
                 "SELECT * FROM ppp.run_billing('2025-01-01', '2025-02-01')",
             )
             conn.autocommit = True
-            conn.execute("VACUUM ANALYZE ppp.statements, ppp.ledger")
+            conn.execute("VACUUM ANALYZE ppp.statements, ppp.unbilled")
             conn.autocommit = False
             feb, feb_s = _timed(
                 conn,

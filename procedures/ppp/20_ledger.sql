@@ -43,16 +43,21 @@ BEGIN
         WHEN TG_OP = 'UPDATE' AND v_old = 0 THEN 'reprocessed'
         ELSE 'adjustment'
     END;
-    INSERT INTO ppp.ledger (member_id, plan_year, claim_id, reversal_claim_id, service_date, entry_type, amount)
-    VALUES (
-        v_member_id, extract(YEAR FROM v_service_date)::smallint, v_claim_id,
-        CASE WHEN v_type = 'reversal' THEN v_reversal_claim_id END, v_service_date, v_type, v_new - v_old
-    );
+    WITH entry AS (
+        INSERT INTO ppp.ledger (member_id, plan_year, claim_id, reversal_claim_id, service_date, entry_type, amount)
+        VALUES (
+            v_member_id, extract(YEAR FROM v_service_date)::smallint, v_claim_id,
+            CASE WHEN v_type = 'reversal' THEN v_reversal_claim_id END, v_service_date, v_type, v_new - v_old
+        )
+        RETURNING ledger_entry_id, member_id, plan_year, service_date, amount
+    )
+    INSERT INTO ppp.unbilled (ledger_entry_id, member_id, plan_year, service_date, amount)
+    SELECT e.ledger_entry_id, e.member_id, e.plan_year, e.service_date, e.amount FROM entry AS e;
     RETURN NULL;
 END;
 $$;
 COMMENT ON FUNCTION ppp._ledger_from_claim() IS
-'Trigger on claims.claims: writes the change of the claim''s M3P program amount (m3p_amount of a paid, unreversed B1 claim) to ppp.ledger.';
+'Trigger on claims.claims: writes the change of the claim''s M3P program amount (m3p_amount of a paid, unreversed B1 claim) to ppp.ledger, and queues it in ppp.unbilled for the next billing run.';
 
 CREATE OR REPLACE TRIGGER ppp_ledger_on_insert
 AFTER INSERT ON claims.claims

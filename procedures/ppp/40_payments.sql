@@ -226,8 +226,8 @@ BEGIN ATOMIC
     CROSS JOIN unbilled AS u
     LEFT JOIN LATERAL (
         SELECT sum(e.amount) AS unposted
-        FROM ppp.ledger AS e
-        WHERE e.member_id = arg.member_id AND e.statement_id IS NULL
+        FROM ppp.unbilled AS e
+        WHERE e.member_id = arg.member_id
     ) AS l ON TRUE;
 END;
 COMMENT ON FUNCTION ppp.amount_owed(bigint) IS

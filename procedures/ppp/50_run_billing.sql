@@ -1,6 +1,6 @@
 -- The monthly M3P billing run: one set-based statement writes the month's statements of every member
--- who participated in the month, still has an unbilled balance or has unposted program costs, and posts
--- the ledger entries it billed; reversal credits are then applied like payments.
+-- who participated in the month, still has a balance to bill or has unbilled program costs, and takes
+-- the ledger entries it billed off ppp.unbilled; reversal credits are then applied like payments.
 
 CREATE OR REPLACE FUNCTION ppp.run_billing(p_month date, p_run_date date DEFAULT current_date)
 RETURNS TABLE (
@@ -12,6 +12,8 @@ RETURNS TABLE (
     credits_issued numeric
 )
 LANGUAGE plpgsql
+-- One pass aggregates a row per participant: let it hash in memory.
+SET work_mem = '256MB'
 AS $$
 DECLARE
     v_month date := date_trunc('month', p_month)::date;
@@ -20,6 +22,7 @@ DECLARE
     v_month_of_year integer := extract(MONTH FROM p_month)::integer;
     v_due date := greatest((date_trunc('month', p_month) + interval '2 months')::date - 1, p_run_date + 14);
     v_previous_month date;
+    v_rerun boolean;
     v_missing_year integer;
     v_later date;
     v_run_id bigint;
@@ -58,6 +61,7 @@ BEGIN
             USING ERRCODE = '55000', HINT = 'load them: pbm seed reference';
     END IF;
     SELECT max(b.billing_month) INTO v_previous_month FROM ppp.billing_runs AS b WHERE b.billing_month < v_month;
+    v_rerun := EXISTS (SELECT 1 FROM ppp.billing_runs AS b WHERE b.billing_month = v_month);
 
     INSERT INTO ppp.billing_runs (billing_month, run_on) VALUES (v_month, p_run_date)
     RETURNING billing_runs.run_id INTO v_run_id;
@@ -79,15 +83,15 @@ BEGIN
         WHERE e.plan_year = v_year AND e.effective_date <= v_end
         UNION ALL
         SELECT
-            l.member_id,
-            l.plan_year,
+            u.member_id,
+            u.plan_year,
             NULL::bigint,
             NULL::date,
-            l.amount,
+            u.amount,
             NULL::numeric,
             NULL::bigint
-        FROM ppp.ledger AS l
-        WHERE l.statement_id IS NULL AND l.service_date <= v_end
+        FROM ppp.unbilled AS u
+        WHERE u.service_date <= v_end
         UNION ALL
         SELECT
             s.member_id,
@@ -127,14 +131,19 @@ BEGIN
             m.balance_carried,
             m.first_effective,
             CASE WHEN m.plan_year = v_year THEN v_month_of_year ELSE 12 END AS month_of_year,
-            -- first statement of the plan year (only looked up when the previous run had none)
-            m.previous_statement_id IS NULL AND NOT EXISTS (
-                SELECT 1 FROM ppp.statements AS s
-                WHERE s.member_id = m.member_id AND s.plan_year = m.plan_year AND s.billing_month < v_month
-            ) AS first_month
+            m.previous_statement_id IS NULL AND earlier.found IS NULL AS first_month
         FROM members AS m
-        WHERE NOT EXISTS (
-            -- already billed for this month (a re-run)
+        -- first statement of the plan year? Only looked up (by index) when the previous run had none.
+        LEFT JOIN LATERAL (
+            SELECT TRUE AS found
+            FROM ppp.statements AS s
+            WHERE
+                m.previous_statement_id IS NULL
+                AND s.member_id = m.member_id AND s.plan_year = m.plan_year AND s.billing_month < v_month
+            LIMIT 1
+        ) AS earlier ON TRUE
+        -- a re-run of the month bills only the members it has not billed yet
+        WHERE NOT v_rerun OR NOT EXISTS (
             SELECT 1 FROM ppp.statements AS s
             WHERE s.member_id = m.member_id AND s.plan_year = m.plan_year AND s.billing_month = v_month
         )
@@ -148,14 +157,24 @@ BEGIN
                 WHEN NOT d.first_month THEN NULL
                 -- participation from January 1: nothing of the plan year was incurred before it
                 WHEN d.first_effective = make_date(d.plan_year, 1, 1) THEN 0
+                -- incurred costs (TrOOP) of the plan year before the first participation period; the
+                -- constant bounds let the planner keep only this year's partitions up to the month
+                WHEN d.plan_year = v_year THEN coalesce((
+                    SELECT sum(cl.oop_delta)
+                    FROM claims.claims AS cl
+                    WHERE
+                        cl.member_id = d.member_id
+                        AND cl.date_of_service >= make_date(v_year, 1, 1)
+                        AND cl.date_of_service <= v_end
+                        AND cl.date_of_service < d.first_effective
+                ), 0)
                 ELSE coalesce((
-                    -- incurred costs (TrOOP) of the plan year before the first participation period
                     SELECT sum(cl.oop_delta)
                     FROM claims.claims AS cl
                     WHERE
                         cl.member_id = d.member_id
                         AND cl.date_of_service >= make_date(d.plan_year, 1, 1)
-                        AND cl.date_of_service < coalesce(d.first_effective, (
+                        AND cl.date_of_service < coalesce((
                             SELECT min(e.effective_date) FROM ppp.elections AS e
                             WHERE e.member_id = d.member_id AND e.plan_year = d.plan_year
                         ), make_date(d.plan_year, 1, 1))
@@ -201,6 +220,9 @@ BEGIN
         CROSS JOIN LATERAL ppp.monthly_bill(
             r.oop_threshold, r.incurred_before_election, r.balance_carried, r.oop, r.month_of_year, r.first_month
         ) AS b
+        -- in key order: the unique index (member_id, plan_year, billing_month) then grows page by page
+        -- instead of taking a million random inserts (measured: 2.5 times faster)
+        ORDER BY r.member_id, r.plan_year
         RETURNING
             statements.statement_id,
             statements.member_id,
@@ -210,17 +232,12 @@ BEGIN
             statements.credit_amount
     ),
 
-    posted AS (
-        -- the same snapshot as "pending": exactly the entries billed above
-        UPDATE ppp.ledger AS l
-        SET statement_id = w.statement_id
-        FROM written AS w
-        WHERE
-            l.member_id = w.member_id
-            AND l.plan_year = w.plan_year
-            AND l.statement_id IS NULL
-            AND l.service_date <= v_end
-        RETURNING l.ledger_entry_id
+    billed_entries AS (
+        -- the same snapshot as "facts": exactly the entries billed above leave the queue
+        DELETE FROM ppp.unbilled AS u
+        USING written AS w
+        WHERE u.member_id = w.member_id AND u.plan_year = w.plan_year AND u.service_date <= v_end
+        RETURNING u.ledger_entry_id
     )
 
     SELECT
@@ -263,4 +280,4 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION ppp.run_billing(date, date) IS
-'Bills one month of M3P (p_month: any day of it) as of p_run_date (the issue date; the month must be over). One set-based pass writes a statement for every member who participated in the month, still has an unbilled balance, or has program costs not yet billed (late claims, reversals; costs of a past plan year are billed with 1 month remaining). Each statement posts the member''s unposted ledger entries up to the month''s end, so every program cost is billed exactly once; re-running a month only writes the statements missing (no double billing); months are billed in order. Reversals exceeding what was unbilled become credits applied to open statements (the rest refunded). Returns the run''s counts and totals.';
+'Bills one month of M3P (p_month: any day of it) as of p_run_date (the issue date; the month must be over). One set-based pass writes a statement for every member who participated in the month, still has a balance to bill, or has program costs not yet billed (late claims, reversals; costs of a past plan year are billed with 1 month remaining). Each statement bills the member''s entries of ppp.unbilled dated up to the month''s end and removes them from it, so every program cost is billed exactly once; re-running a month only writes the statements missing (no double billing); months are billed in order. Reversals exceeding what was unbilled become credits applied to open statements (the rest refunded). Returns the run''s counts and totals.';

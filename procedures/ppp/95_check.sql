@@ -6,13 +6,44 @@ RETURNS TABLE (problem text, key_id bigint, detail text)
 LANGUAGE sql
 STABLE
 BEGIN ATOMIC
-    WITH posted AS (
+    WITH ledger_totals AS (
         SELECT
-            l.statement_id,
+            l.member_id,
+            l.plan_year,
             sum(l.amount) AS amount
         FROM ppp.ledger AS l
-        WHERE l.statement_id IS NOT NULL
-        GROUP BY l.statement_id
+        GROUP BY l.member_id, l.plan_year
+    ),
+
+    billed_totals AS (
+        SELECT
+            s.member_id,
+            s.plan_year,
+            sum(s.oop_this_month) AS amount
+        FROM ppp.statements AS s
+        GROUP BY s.member_id, s.plan_year
+    ),
+
+    unbilled_totals AS (
+        SELECT
+            u.member_id,
+            u.plan_year,
+            sum(u.amount) AS amount
+        FROM ppp.unbilled AS u
+        GROUP BY u.member_id, u.plan_year
+    ),
+
+    reconciled AS (
+        SELECT
+            coalesce(l.member_id, b.member_id, u.member_id) AS member_id,
+            coalesce(l.plan_year, b.plan_year, u.plan_year) AS plan_year,
+            coalesce(l.amount, 0) AS ledger,
+            coalesce(b.amount, 0) AS billed,
+            coalesce(u.amount, 0) AS unbilled
+        FROM ledger_totals AS l
+        FULL JOIN billed_totals AS b ON l.member_id = b.member_id AND l.plan_year = b.plan_year
+        FULL JOIN unbilled_totals AS u
+            ON coalesce(l.member_id, b.member_id) = u.member_id AND coalesce(l.plan_year, b.plan_year) = u.plan_year
     ),
 
     settled AS (
@@ -51,23 +82,23 @@ BEGIN ATOMIC
     )
 
     SELECT
-        'statement costs differ from the ledger entries posted on it' AS problem,
-        s.statement_id AS key_id,
-        format('oop_this_month %s, ledger %s', s.oop_this_month, coalesce(p.amount, 0)) AS detail
-    FROM ppp.statements AS s
-    LEFT JOIN posted AS p ON s.statement_id = p.statement_id
-    WHERE s.oop_this_month <> coalesce(p.amount, 0)
+        'program costs of a member and year: ledger <> billed on statements + unbilled' AS problem,
+        r.member_id AS key_id,
+        format('plan year %s: ledger %s, billed %s, unbilled %s', r.plan_year, r.ledger, r.billed, r.unbilled) AS detail
+    FROM reconciled AS r
+    WHERE r.ledger <> r.billed + r.unbilled
     UNION ALL
     SELECT
-        'ledger entry posted on a statement that does not exist' AS problem,
-        l.ledger_entry_id AS key_id,
-        format('statement_id %s', l.statement_id) AS detail
-    FROM ppp.ledger AS l
+        'unbilled entry that is not in the ledger' AS problem,
+        u.ledger_entry_id AS key_id,
+        format('member %s, amount %s', u.member_id, u.amount) AS detail
+    FROM ppp.unbilled AS u
     WHERE
-        l.statement_id IS NOT NULL
-        AND NOT EXISTS (
-            SELECT 1 FROM ppp.statements AS s
-            WHERE s.statement_id = l.statement_id
+        NOT EXISTS (
+            SELECT 1 FROM ppp.ledger AS l
+            WHERE
+                l.ledger_entry_id = u.ledger_entry_id AND l.member_id = u.member_id AND l.plan_year = u.plan_year
+                AND l.service_date = u.service_date AND l.amount = u.amount
         )
     UNION ALL
     SELECT
@@ -116,4 +147,4 @@ BEGIN ATOMIC
         OR p.applied_amount + p.refunded_amount <> p.amount;
 END;
 COMMENT ON FUNCTION ppp.check() IS
-'M3P consistency: statement costs = ledger entries posted on them, no dangling statement/ledger links, each statement''s balance_before = the previous statement''s balance_after, settled amounts = allocations, payments fully applied or refunded. Returns one row per problem (none = consistent).';
+'M3P consistency: for every member and plan year the ledger = costs billed on statements + entries still unbilled, every unbilled entry is in the ledger, no statement of an unknown member or run, each statement''s balance_before = the previous statement''s balance_after, settled amounts = allocations, payments fully applied or refunded. Returns one row per problem (none = consistent).';

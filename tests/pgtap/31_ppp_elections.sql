@@ -177,8 +177,10 @@ SELECT results_eq(
     'the cost sharing the member paid at the pharmacy for it is refunded'
 );
 SELECT results_eq(
-    $$SELECT entry_type, service_date, amount, statement_id FROM ppp.ledger WHERE member_id = pg_temp.member('D')$$,
-    $$VALUES ('reprocessed', DATE '2025-03-12', 80.00, NULL::bigint)$$,
+    $$SELECT l.entry_type, l.service_date, l.amount, u.amount
+      FROM ppp.ledger AS l LEFT JOIN ppp.unbilled AS u ON l.ledger_entry_id = u.ledger_entry_id
+      WHERE l.member_id = pg_temp.member('D')$$,
+    $$VALUES ('reprocessed', DATE '2025-03-12', 80.00, 80.00)$$,
     'the program ledger records the re-processed claim, not billed yet'
 );
 

@@ -321,13 +321,12 @@ SELECT results_eq(
     $$VALUES (3, 0.00, 0.00, 0.00), (4, 300.00, 33.33, 266.67)$$,
     'a claim arriving after its month was billed is posted on the next statement'
 );
-SELECT is(
-    (
-        SELECT s.billing_month FROM ppp.ledger AS l INNER JOIN ppp.statements AS s ON l.statement_id = s.statement_id
-        WHERE l.member_id = pg_temp.member('L')
-    ),
-    date '2025-04-01',
-    'its ledger entry names the April statement'
+SELECT results_eq(
+    $$SELECT l.service_date, l.amount, u.ledger_entry_id IS NULL
+      FROM ppp.ledger AS l LEFT JOIN ppp.unbilled AS u ON l.ledger_entry_id = u.ledger_entry_id
+      WHERE l.member_id = pg_temp.member('L')$$,
+    $$VALUES (date '2025-03-31', 300.00, TRUE)$$,
+    'its ledger entry keeps its March date and is no longer unbilled'
 );
 
 -- ---------------------------------------------------------------------------------------------------
@@ -335,21 +334,31 @@ SELECT is(
 -- ---------------------------------------------------------------------------------------------------
 SELECT is(
     (
-        SELECT count(*)::int FROM ppp.ledger
-        WHERE statement_id IS NULL AND service_date <= '2025-12-31'
+        SELECT count(*)::int FROM ppp.unbilled
+        WHERE service_date <= '2025-12-31'
     ), 0,
-    'after December every program cost of 2025 is on a statement'
+    'after December every program cost of 2025 is billed: nothing of 2025 is left unbilled'
 );
 SELECT is(
     (
-        SELECT count(*)::int FROM ppp.statements AS s
-        WHERE
-            s.oop_this_month <> coalesce((
-                SELECT sum(l.amount) FROM ppp.ledger AS l
-                WHERE l.statement_id = s.statement_id
-            ), 0)
+        SELECT count(*)::int
+        FROM (
+            SELECT
+                s.member_id,
+                sum(s.oop_this_month) AS billed
+            FROM ppp.statements AS s
+            GROUP BY s.member_id
+        ) AS b
+        FULL JOIN (
+            SELECT
+                l.member_id,
+                sum(l.amount) AS incurred
+            FROM ppp.ledger AS l
+            GROUP BY l.member_id
+        ) AS i ON b.member_id = i.member_id
+        WHERE coalesce(b.billed, 0) <> coalesce(i.incurred, 0)
     ), 0,
-    'every statement''s out-of-pocket costs are exactly the ledger entries posted on it'
+    'for every member, the costs on the statements add up to the ledger: each cost billed exactly once'
 );
 SELECT is(
     (

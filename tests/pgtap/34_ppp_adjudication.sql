@@ -107,8 +107,9 @@ SELECT is(
     'the reversal is accepted'
 );
 SELECT results_eq(
-    $$SELECT entry_type, service_date, amount, statement_id IS NULL FROM ppp.ledger
-      WHERE member_id = pg_temp.member('RVM') ORDER BY ledger_entry_id$$,
+    $$SELECT l.entry_type, l.service_date, l.amount, u.ledger_entry_id IS NOT NULL
+      FROM ppp.ledger AS l LEFT JOIN ppp.unbilled AS u ON l.ledger_entry_id = u.ledger_entry_id
+      WHERE l.member_id = pg_temp.member('RVM') ORDER BY l.ledger_entry_id$$,
     $$VALUES ('claim', DATE '2025-01-10', 500.00, FALSE), ('reversal', DATE '2025-01-10', -500.00, TRUE)$$,
     'the reversal adds a negative ledger entry on the original date, not billed yet'
 );
