@@ -101,8 +101,7 @@ def bill(ctx: Context, month_text: str, run_date: str | None, no_past_due: bool)
 @ppp.command(
     "past-due",
     help="Past-due processing only: notices for statements unpaid after their due date, terminations "
-    "for failure to pay after the two-month grace period.\n\n"
-    + example("pbm ppp past-due --as-of 2025-05-01"),
+    "for failure to pay after the two-month grace period.\n\n" + example("pbm ppp past-due --as-of 2025-05-01"),
 )
 @click.option("--as-of", metavar="YYYY-MM-DD", help="Business date (default: today).")
 @pass_ctx
@@ -135,8 +134,7 @@ def renew(ctx: Context, year: int, as_of: str | None):
     "outreach",
     help="The prior-year likely-to-benefit list for a plan year (2026 on), as CSV on standard output: "
     "members whose out-of-pocket costs in January-September of the prior year reached that year's "
-    "threshold and who have not elected yet.\n\n"
-    + example("pbm ppp outreach --year 2026 > outreach_2026.csv"),
+    "threshold and who have not elected yet.\n\n" + example("pbm ppp outreach --year 2026 > outreach_2026.csv"),
 )
 @click.option("--year", type=int, required=True, help="The plan year the outreach is for.")
 @pass_ctx
@@ -284,9 +282,7 @@ def _timed(conn: psycopg.Connection, label: str, query: str, params=None):
     "target: one month for 1,000,000 participants in at most 30 s).\n\n"
     + example("pbm bench ppp --participants 1000000\npbm bench ppp --participants 10000 --keep"),
 )
-@click.option(
-    "--participants", type=int, default=1_000_000, show_default=True, help="Number of participants."
-)
+@click.option("--participants", type=int, default=1_000_000, show_default=True, help="Number of participants.")
 @click.option("--keep", is_flag=True, help="Keep the scratch database afterwards.")
 @pass_ctx
 def bench_ppp(ctx: Context, participants: int, keep: bool):
@@ -312,16 +308,13 @@ def bench_ppp(ctx: Context, participants: int, keep: bool):
                 conn.execute(sql.SQL(BENCH_CLAIMS).format(month=sql.Literal(month)))
                 conn.commit()
             conn.autocommit = True
-            conn.execute(
-                "VACUUM ANALYZE ppp.elections, ppp.ledger, ppp.unbilled, member.members, claims.claims"
-            )
+            conn.execute("VACUUM ANALYZE ppp.elections, ppp.ledger, ppp.unbilled, member.members, claims.claims")
             conn.autocommit = False
             claims, program = conn.execute(
                 "SELECT count(*), count(*) FILTER (WHERE m3p_amount > 0) FROM claims.claims"
             ).fetchone()
             click.echo(
-                f"generated {claims:,} claims ({program:,} in the program) "
-                f"in {time.perf_counter() - started:.0f} s"
+                f"generated {claims:,} claims ({program:,} in the program) in {time.perf_counter() - started:.0f} s"
             )
             click.echo("timing (each step one transaction, committed):")
             jan, jan_s = _timed(
@@ -347,9 +340,7 @@ def bench_ppp(ctx: Context, participants: int, keep: bool):
             )
         click.echo(f"past due 2025-03-01: {past[0]:,} notices in {past_s:.1f} s")
         verdict = "within" if feb_s <= 30 else "ABOVE"
-        click.echo(
-            f"result: one month for {participants:,} participants billed in {feb_s:.1f} s ({verdict} 30 s)"
-        )
+        click.echo(f"result: one month for {participants:,} participants billed in {feb_s:.1f} s ({verdict} 30 s)")
     finally:
         if keep:
             click.echo(f"kept database {name}")

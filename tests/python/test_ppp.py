@@ -90,9 +90,7 @@ def setup_members(conn: psycopg.Connection, n: int) -> list[int]:
     conn.execute(FIXTURE.format(n=n))
     return [
         r[0]
-        for r in conn.execute(
-            "SELECT member_id FROM member.members WHERE cardholder_id LIKE 'PY%' ORDER BY member_id"
-        )
+        for r in conn.execute("SELECT member_id FROM member.members WHERE cardholder_id LIKE 'PY%' ORDER BY member_id")
     ]
 
 
@@ -168,10 +166,7 @@ def test_monthly_bill_flow_from_the_command_line(fresh_db):
     first = run_pbm("ppp", "bill", "--month", "2025-01", "--run-date", "2025-02-01", dsn=fresh_db)
     assert first.returncode == 0, first.stderr
     assert "past due as of 2025-02-01: 0 notice(s)" in first.stdout
-    assert (
-        "billed 2025-01" in first.stdout
-        and "3 statement(s), 3 participant(s), $333.34 billed" in first.stdout
-    )
+    assert "billed 2025-01" in first.stdout and "3 statement(s), 3 participant(s), $333.34 billed" in first.stdout
 
     again = run_pbm("ppp", "bill", "--month", "2025-01", "--run-date", "2025-02-02", dsn=fresh_db)
     assert again.returncode == 0, again.stderr
@@ -344,15 +339,11 @@ def test_invariants_on_generated_data(fresh_db, seed):
         assert mismatched == [], "sum of bills (net of credits) != out-of-pocket costs while participating"
 
         assert (
-            conn.execute(
-                "SELECT count(*) FROM ppp.statements WHERE amount_billed > max_monthly_cap"
-            ).fetchone()[0]
-            == 0
+            conn.execute("SELECT count(*) FROM ppp.statements WHERE amount_billed > max_monthly_cap").fetchone()[0] == 0
         )
         assert (
             conn.execute(
-                "SELECT count(*) FROM ppp.statements "
-                "WHERE billing_month = '2025-12-01' AND balance_after <> 0"
+                "SELECT count(*) FROM ppp.statements WHERE billing_month = '2025-12-01' AND balance_after <> 0"
             ).fetchone()[0]
             == 0
         ), "every December balance is zero"
