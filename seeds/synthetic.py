@@ -18,12 +18,14 @@ move when another part changes. Dates are day numbers (days since 1970-01-01), m
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from etl.layouts import FEEDS
 from seeds import synthetic_csv as fmt
 
 GENERATOR_VERSION = "1"
@@ -243,7 +245,8 @@ class Dataset:
     params: Params
     config: dict[str, pd.DataFrame] = field(default_factory=dict)
     feeds: dict[str, pd.DataFrame] = field(default_factory=dict)  # small feeds, feed columns + 'ord'
-    claims: dict[str, np.ndarray] = field(default_factory=dict)  # claim columns (byte arrays), line order
+    # Claim columns (byte arrays) of lines [lo, hi) in line order, formatted on demand chunk by chunk.
+    claim_chunk: Callable[[int, int], dict[str, np.ndarray]] | None = None
     problem_kind: np.ndarray | None = None  # per claim line: index into PROBLEM_KINDS, -1 = clean
     desynpuf_beneficiary: list[np.ndarray] = field(default_factory=list)
     desynpuf_pde: list[np.ndarray] = field(default_factory=list)
@@ -2233,7 +2236,7 @@ def generate(params: Params, partd: PartD, echo=lambda _msg: None, desynpuf_layo
     if desynpuf_layouts:
         ds.desynpuf_beneficiary, ds.desynpuf_pde = desynpuf(r_puf, w, t, cl, tables, partd, people)
     ds.feeds = feed_frames(cat, ph, part, pr, mem, pas, elections, y)
-    ds.claims = claim_columns(w, cl, pas, tables)
+    ds.claim_chunk = lambda lo, hi: claim_columns(w, cl.take(slice(lo, hi)), pas, tables)
     ds.problem_kind = cl.problem
     ds.counts = {
         "plans": len(ds.config["plans"]),
@@ -2413,31 +2416,7 @@ def feed_frames(cat, ph, part, pr, mem, pas, elections, year) -> dict[str, pd.Da
     }
 
 
-CLAIM_COLUMNS = (
-    "bin",
-    "pcn",
-    "group_id",
-    "cardholder_id",
-    "person_code",
-    "patient_date_of_birth",
-    "patient_gender_code",
-    "date_of_service",
-    "service_provider_id",
-    "prescriber_id",
-    "product_id",
-    "quantity_dispensed",
-    "days_supply",
-    "fill_number",
-    "daw_code",
-    "rx_number",
-    "date_prescription_written",
-    "submission_clarification_code",
-    "prior_authorization_number_submitted",
-    "ingredient_cost_submitted",
-    "dispensing_fee_submitted",
-    "usual_and_customary_charge",
-    "gross_amount_due",
-)
+CLAIM_COLUMNS = FEEDS["claims"]  # the claim request fields, in the feed layout order
 
 
 def claim_columns(w: World, cl: Claims, pas: pd.DataFrame, tables: dict) -> dict[str, np.ndarray]:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 from etl.layouts import FEEDS
 from pbmdb import PbmError
@@ -216,11 +217,14 @@ def load_data(conn: psycopg.Connection, ds: syn.Dataset, echo: Callable[[str], N
         sql.SQL(", ").join(map(sql.Identifier, names))
     )
     batch_col = fmt.integer(np.array([batch_id]))
-    with conn.cursor().copy(copy_sql) as cp:
+    cursor = conn.cursor()
+    # A queued writer sends on a worker thread while this one formats the next chunk.
+    with cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as cp:
         for lo in range(0, n, CHUNK):
             hi = min(n, lo + CHUNK)
             cols = [np.repeat(batch_col, hi - lo), fmt.integer(np.arange(lo + 1, hi + 1))]
-            cols += [ds.claims[c][lo:hi] for c in syn.CLAIM_COLUMNS]
+            chunk = ds.claim_chunk(lo, hi)
+            cols += [chunk[c] for c in syn.CLAIM_COLUMNS]
             cp.write(fmt.csv_bytes(cols))
     conn.execute(
         "SELECT count(*) FROM claims.create_month_partitions(%s::date, %s::date)",
@@ -303,7 +307,7 @@ def write_files(out_dir: Path, ds: syn.Dataset, echo: Callable[[str], None]) -> 
         if feed == "claims":
             n = len(ds.problem_kind)
             chunks = [fmt.header(columns)] + [
-                fmt.csv_bytes([ds.claims[c][lo : min(n, lo + CHUNK)] for c in columns])
+                fmt.csv_bytes([ds.claim_chunk(lo, min(n, lo + CHUNK))[c] for c in columns])
                 for lo in range(0, n, CHUNK)
             ]
         elif feed.startswith("desynpuf"):

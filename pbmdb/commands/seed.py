@@ -35,7 +35,9 @@ def seed_reference(ctx: Context):
     click.echo(f"loaded {len(loaded)} reference file(s)")
 
 
-def _integer(name: str, value: str | None, low: int, high: int, default: int | None = None) -> int:
+def _integer(
+    name: str, value: str | None, low: int, high: int, default: int | None = None, sep: str = ","
+) -> int:
     if value is None:
         if default is None:
             raise PbmError(f"missing {name}: see pbm seed synthetic --help", exit_code=2)
@@ -45,7 +47,10 @@ def _integer(name: str, value: str | None, low: int, high: int, default: int | N
     except ValueError:
         raise PbmError(f"{name} must be a whole number (got {value!r})", exit_code=2) from None
     if not low <= number <= high:
-        raise PbmError(f"{name} must be between {low:,} and {high:,} (got {number:,})", exit_code=2)
+        show = (lambda v: f"{v:,}") if sep else str
+        raise PbmError(
+            f"{name} must be between {show(low)} and {show(high)} (got {show(number)})", exit_code=2
+        )
     return number
 
 
@@ -94,7 +99,7 @@ def seed_synthetic(ctx: Context, members, n_claims, seed_value, year, out_dir, p
     n_members = _integer("--members", members, 1, 10_000_000)
     claims = _integer("--claims", n_claims, 0, 100_000_000)
     seed_number = _integer("--seed", seed_value, 0, 2**63 - 1)
-    plan_year = _integer("--year", year, 2006, 2100, default=dt.date.today().year - 1)
+    plan_year = _integer("--year", year, 2006, 2100, default=dt.date.today().year - 1, sep="")
     try:
         share = float(problem_share)
     except ValueError:
