@@ -649,3 +649,39 @@ def test_rerun_is_safe_and_replace_replaces(fresh_db):
         assert scalar(conn, "SELECT count(*) FROM member.members") == 200
         assert scalar(conn, "SELECT seed FROM pbm_meta.synthetic_runs") == 4
         assert scalar(conn, "SELECT count(*) FROM plan.plans") == 4
+
+
+def test_the_adjudicator_rejects_the_problem_claims_and_pays_the_clean_ones(fresh_db):
+    """Integration with api.adjudicate (docs/decisions/0004): each problem kind gets its reject code;
+    clean requests pay, except the early refills (79) and claims of members whose PA was denied (75)."""
+    small = ("seed", "synthetic", "--members", "150", "--claims", "800", "--seed", "5", "--year", str(YEAR))
+    result = run_pbm(*small, "--problem-share", "0.1", dsn=fresh_db, env=ENV)
+    assert result.returncode == 0, result.stderr
+    expected = {
+        "unknown_cardholder": {"52"},
+        "outside_coverage": {"67", "68", "69"},
+        "out_of_network_pharmacy": {"40"},
+        "unknown_ndc": {"21", "54"},
+        "invalid_prescriber_npi": {"25"},
+        "excluded_drug": {"70"},
+        "missing_prior_authorization": {"75"},
+        "over_quantity_limit": {"76"},
+    }
+    with connect(fresh_db) as conn:
+        # In line order: refill too soon depends on the claims before.
+        rows = conn.execute(
+            "SELECT x.line_no, x.kind, api.adjudicate(jsonb_strip_nulls(to_jsonb(x) - 'batch_id' - 'line_no' "
+            "- 'kind')) FROM (SELECT bc.*, k.kind FROM claims.batch_claims AS bc LEFT JOIN "
+            "pbm_meta.synthetic_problem_claims AS k USING (line_no) ORDER BY bc.line_no) AS x"
+        ).fetchall()
+    assert len(rows) == 800
+    clean_outcomes = {}
+    for line_no, kind, response in rows:
+        status, codes = response["transaction_response_status"], set(response.get("reject_codes") or [])
+        if kind is None:
+            key = status if status != "R" else ",".join(sorted(codes))
+            clean_outcomes[key] = clean_outcomes.get(key, 0) + 1
+        else:
+            assert status == "R" and codes & expected[kind], (line_no, kind, response)
+    assert set(clean_outcomes) <= {"P", "79", "75"}, clean_outcomes
+    assert clean_outcomes["P"] > 0.9 * sum(clean_outcomes.values()), clean_outcomes
