@@ -1011,7 +1011,9 @@ def build_members(rng: np.random.Generator, params: Params, people: dict) -> Mem
         np.where(
             is_spouse,
             np.clip(sub_age[fam] + np.round(rng.normal(0, 4, n_com)).astype(int), 21, 64),
-            (rng.random(n_com) * (np.minimum(25, sub_age[fam] - 18) + 1)).astype(int),
+            # Children are at least 1 at the end of the year: an enrollment file as of January 1 cannot
+            # list a child born later (the ETL refuses a date of birth after the file date).
+            1 + (rng.random(n_com) * np.minimum(25, sub_age[fam] - 18)).astype(int),
         ),
     )
     aging_out = is_child & (age_com == 25) & (rng.random(n_com) < 0.3)
@@ -1039,11 +1041,7 @@ def build_members(rng: np.random.Generator, params: Params, people: dict) -> Mem
     reason_fam = np.where(
         ends, rng.choice(np.array(["voluntary", "involuntary", "other"]), n_fam, p=[0.6, 0.25, 0.15]), ""
     )
-    # Babies born in the plan year: born while the family is covered, covered from birth.
-    last_covered = np.where(term_fam[fam] == NA, dec31, term_fam[fam])
-    newborn = age_com == 0
-    dob_com = np.where(newborn, jan1 + (rng.random(n_com) * (last_covered - jan1 + 1)).astype(int), dob_com)
-    eff_com = np.where(newborn, np.maximum(eff_fam[fam], dob_com), eff_fam[fam])
+    eff_com = eff_fam[fam].copy()
     term_com = term_fam[fam].copy()
     reason_com = reason_fam[fam].copy()
     # Dependents age out at 26: coverage ends the last day of the birthday month.
@@ -1943,14 +1941,19 @@ def inject_problems(
         cl.problem[cand] = kind_no
         return cand
 
-    def new_product(idx: np.ndarray, product: np.ndarray, qty: np.ndarray, days: np.ndarray) -> None:
+    def new_prescription(idx: np.ndarray) -> None:
+        """A new Rx (number, first fill, written in the days before the date of service)."""
         nonlocal next_rx
-        cl.product[idx], cl.product_code[idx] = product, product
-        cl.qty[idx], cl.days[idx] = qty, days
-        cl.fill_number[idx], cl.daw[idx], cl.scc[idx], cl.pa_number[idx] = 0, 0, NA, -1
+        cl.fill_number[idx], cl.scc[idx] = 0, NA
         cl.rx[idx] = next_rx + np.arange(len(idx))
         next_rx += len(idx)
         cl.written[idx] = cl.date[idx] - (rng.random(len(idx)) * 6).astype(np.int64)
+
+    def new_product(idx: np.ndarray, product: np.ndarray, qty: np.ndarray, days: np.ndarray) -> None:
+        cl.product[idx], cl.product_code[idx] = product, product
+        cl.qty[idx], cl.days[idx] = qty, days
+        cl.daw[idx], cl.pa_number[idx] = 0, -1
+        new_prescription(idx)
         cl.ingredient[idx], cl.fee[idx], cl.uc[idx], cl.gross[idx] = price(
             rng, w, c, product, qty, cl.date[idx], cl.pharmacy[idx], days
         )
@@ -1983,6 +1986,7 @@ def inject_problems(
     gap_after = 1 + (rng.random(len(idx)) * np.minimum(30, dec31 - we[idx])).astype(np.int64)
     gap_before = 1 + (rng.random(len(idx)) * np.minimum(30, ws[idx] - jan1)).astype(np.int64)
     cl.date[idx] = np.where(after, we[idx] + gap_after, ws[idx] - gap_before)
+    new_prescription(idx)
     # out of network: a pharmacy that is not in the plan's network
     idx = pick(2, np.ones(n, bool))
     status, ptype = w.ph["status"].to_numpy(), w.ph["pharmacy_type"].to_numpy()

@@ -149,6 +149,10 @@ def test_counts_batch_and_progress(seeded):
             == 0
         )
         assert scalar(conn, "SELECT batch_id FROM pbm_meta.synthetic_runs") == batch
+        written_late = (
+            "SELECT count(*) FROM claims.batch_claims WHERE date_prescription_written > date_of_service"
+        )
+        assert scalar(conn, written_late) == 0
         years = scalar(
             conn, "SELECT array_agg(DISTINCT extract(YEAR FROM date_of_service)) FROM claims.batch_claims"
         )
@@ -685,3 +689,33 @@ def test_the_adjudicator_rejects_the_problem_claims_and_pays_the_clean_ones(fres
             assert status == "R" and codes & expected[kind], (line_no, kind, response)
     assert set(clean_outcomes) <= {"P", "79", "75"}, clean_outcomes
     assert clean_outcomes["P"] > 0.9 * sum(clean_outcomes.values()), clean_outcomes
+
+
+def test_feed_files_load_through_the_etl(fresh_db, tmp_path):
+    """pbm etl nightly takes every file; the only lines it refuses are problem claims whose prescriber NPI
+    or NDC is malformed (the ETL checks identifiers at the door; the adjudicator would reject them too)."""
+    inbox = tmp_path / "inbox"
+    small = ("seed", "synthetic", "--members", "200", "--claims", "1500", "--seed", "6", "--year", str(YEAR))
+    made = run_pbm(*small, "--out", str(inbox), dsn=fresh_db, env={"PBM_PHI_KEY": ""})
+    assert made.returncode == 0, made.stderr
+    nightly = run_pbm("etl", "nightly", str(inbox), dsn=fresh_db, env=ENV)
+    assert "Traceback" not in nightly.stderr
+    with connect(fresh_db) as conn:
+        batches = conn.execute(
+            "SELECT feed, status, rows_received, rows_rejected FROM etl.batches"
+        ).fetchall()
+        assert len(batches) == 10 and {b[1] for b in batches} == {"completed"}, batches
+        assert all(rejected == 0 for feed, _, _, rejected in batches if feed != "claims"), batches
+        refused = conn.execute(
+            "SELECT r.line_no - 1, r.rule, k.kind FROM etl.rejects AS r "
+            "JOIN etl.batches AS b USING (batch_id) LEFT JOIN pbm_meta.synthetic_problem_claims AS k "
+            "ON k.line_no = r.line_no - 1 WHERE b.feed = 'claims'"
+        ).fetchall()
+        assert refused, "expected the malformed problem claims to be refused"
+        for line, rule, kind in refused:
+            assert (rule, kind) in {("bad_npi", "invalid_prescriber_npi"), ("bad_ndc", "unknown_ndc")}, (
+                line,
+                rule,
+            )
+        members = scalar(conn, "SELECT count(*) FROM member.members WHERE cardholder_id LIKE 'SYN%'")
+        assert members == 200
