@@ -458,9 +458,7 @@ def build_catalog(year: int) -> Catalog:
     for r in rows.itertuples():
         makers = []
         if r.market in ("O", "N"):
-            makers.append(
-                ("O" if r.market == "O" else "N", int(brand_lab[r.brand_name]), r.brand_name.upper())
-            )
+            makers.append(("O" if r.market == "O" else "N", int(brand_lab[r.brand_name]), r.brand_name.upper()))
         if r.market in ("O", "G"):
             for lab in rng.choice(generic_labelers, size=r.generics, replace=False):
                 makers.append(("Y", int(lab), r.generic_name.upper()))
@@ -499,9 +497,7 @@ def build_catalog(year: int) -> Catalog:
         products[col] = rows[col].to_numpy()[products["row"].to_numpy()]
 
     # Prices in five slots: last year, then the quarters of the plan year.
-    slot_starts = np.array(
-        [day(year - 1, 1, 1), day(year, 1, 1), day(year, 4, 1), day(year, 7, 1), day(year, 10, 1)]
-    )
+    slot_starts = np.array([day(year - 1, 1, 1), day(year, 1, 1), day(year, 4, 1), day(year, 7, 1), day(year, 10, 1)])
     n = len(products)
     row_idx = products["row"].to_numpy()
     brand = products["is_brand"].to_numpy()
@@ -796,15 +792,11 @@ def _street_addresses(rng: np.random.Generator, people: dict, n: int, upper: boo
     return np.char.upper(out) if upper else out
 
 
-def build_pharmacies(
-    rng: np.random.Generator, params: Params, people: dict, npis: np.ndarray
-) -> pd.DataFrame:
+def build_pharmacies(rng: np.random.Generator, params: Params, people: dict, npis: np.ndarray) -> pd.DataFrame:
     n = len(npis)
     n_mail, n_spec, n_ltc = max(2, round(0.01 * n)), max(2, round(0.03 * n)), max(2, round(0.04 * n))
     n_retail = n - n_mail - n_spec - n_ltc
-    ptype = np.array(
-        ["retail"] * n_retail + ["mail"] * n_mail + ["specialty"] * n_spec + ["long_term_care"] * n_ltc
-    )
+    ptype = np.array(["retail"] * n_retail + ["mail"] * n_mail + ["specialty"] * n_spec + ["long_term_care"] * n_ltc)
     # Network status of retail pharmacies: in both networks, commercial only, Part D only, or leaving the
     # Part D network during the year (the last three give out-of-network claims).
     status = np.full(n, "both", dtype=object)
@@ -822,9 +814,7 @@ def build_pharmacies(
     chain = np.array(CHAINS)[chain_idx]
     is_chain = (ptype == "retail") & (rng.random(n) < 0.65)
     store = rng.integers(1, 10000, size=n)
-    last = np.char.capitalize(
-        np.char.lower(people["last"][rng.integers(0, len(people["last"]), size=n)].astype(str))
-    )
+    last = np.char.capitalize(np.char.lower(people["last"][rng.integers(0, len(people["last"]), size=n)].astype(str)))
     names = np.select(
         [ptype == "mail", ptype == "specialty", ptype == "long_term_care", is_chain],
         [
@@ -852,9 +842,7 @@ def build_pharmacies(
             "address_line1": _street_addresses(rng, people, n, upper=False),
             "city": city,
             "state": places["state"].to_numpy()[place],
-            "zip5": np.char.add(
-                places["zip3"].to_numpy()[place].astype(str), zpad(rng.integers(0, 100, size=n), 2)
-            ),
+            "zip5": np.char.add(places["zip3"].to_numpy()[place].astype(str), zpad(rng.integers(0, 100, size=n), 2)),
             "pharmacy_type": ptype,
             "status": status,
             "place": place,
@@ -970,9 +958,7 @@ def build_members(rng: np.random.Generator, params: Params, people: dict) -> Mem
     start_in_year = np.maximum(eff_med, jan1)
     p_death = np.select([disabled, age_med < 75, age_med < 85], [0.015, 0.02, 0.05], 0.12)
     death = rng.random(n_med) < p_death
-    death_day = np.where(
-        death, start_in_year + (rng.random(n_med) * (dec31 - start_in_year + 1)).astype(int), NA
-    )
+    death_day = np.where(death, start_in_year + (rng.random(n_med) * (dec31 - start_in_year + 1)).astype(int), NA)
     term_med = np.where(death, month_end(np.where(death, death_day, jan1)), NA)
     reason_med = np.where(death, "death", "")
     vol = ~death & (rng.random(n_med) < 0.015)
@@ -1035,9 +1021,7 @@ def build_members(rng: np.random.Generator, params: Params, people: dict) -> Mem
     eff_fam = np.where(new_hire, first_of_month(np.full(n_fam, y), rng.integers(2, 13, n_fam)), eff_fam)
     fam_start = np.maximum(eff_fam, jan1)
     ends = rng.random(n_fam) < 0.09
-    term_fam = np.where(
-        ends, month_end(fam_start + (rng.random(n_fam) * (dec31 - fam_start + 1)).astype(int)), NA
-    )
+    term_fam = np.where(ends, month_end(fam_start + (rng.random(n_fam) * (dec31 - fam_start + 1)).astype(int)), NA)
     reason_fam = np.where(
         ends, rng.choice(np.array(["voluntary", "involuntary", "other"]), n_fam, p=[0.6, 0.25, 0.15]), ""
     )
@@ -1046,8 +1030,7 @@ def build_members(rng: np.random.Generator, params: Params, people: dict) -> Mem
     reason_com = reason_fam[fam].copy()
     # Dependents age out at 26: coverage ends the last day of the birthday month.
     birthday26 = dob_com + (
-        first_of_month(y - age_com + 26, np.ones(n_com, int))
-        - first_of_month(y - age_com, np.ones(n_com, int))
+        first_of_month(y - age_com + 26, np.ones(n_com, int)) - first_of_month(y - age_com, np.ones(n_com, int))
     )
     out_end = month_end(birthday26)
     ages_out = aging_out & (out_end >= np.maximum(eff_com, jan1)) & ((term_com == NA) | (out_end < term_com))
@@ -1132,9 +1115,7 @@ def build_members(rng: np.random.Generator, params: Params, people: dict) -> Mem
             "reason": "",
         }
     )
-    spans = pd.concat([spans, spans2], ignore_index=True).sort_values(
-        ["member", "effective_day"], kind="stable"
-    )
+    spans = pd.concat([spans, spans2], ignore_index=True).sort_values(["member", "effective_day"], kind="stable")
     win_start = np.maximum(eff, jan1)
     win_end = np.where(sw_full != NA, dec31, np.where(term == NA, dec31, np.minimum(term, dec31)))
     return Members(
@@ -1201,9 +1182,7 @@ class Therapies:
 
     @staticmethod
     def concat(parts: list[Therapies]) -> Therapies:
-        return Therapies(
-            *(np.concatenate([getattr(p, f) for p in parts]) for f in Therapies.__dataclass_fields__)
-        )
+        return Therapies(*(np.concatenate([getattr(p, f) for p in parts]) for f in Therapies.__dataclass_fields__))
 
     def take(self, idx) -> Therapies:
         return Therapies(*(getattr(self, f)[idx] for f in Therapies.__dataclass_fields__))
@@ -1231,9 +1210,7 @@ def build_world(rng, params, cat, mem, ph, pr, participations) -> World:
     rules = cat.rules
     step_rows = np.zeros(len(cat.rows), bool)
     for r in rules[rules["rule"] == "step"].itertuples():
-        step_rows |= (
-            (cat.rows["generic_name"] == r.generic_name) & (cat.rows["strength"] == r.strength)
-        ).to_numpy()
+        step_rows |= ((cat.rows["generic_name"] == r.generic_name) & (cat.rows["strength"] == r.strength)).to_numpy()
 
     ptype, status = ph["pharmacy_type"].to_numpy(), ph["status"].to_numpy()
     retail_in = {
@@ -1396,9 +1373,7 @@ def _uniform_day(rng, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 def make_chronic(rng, w: World, c: _Catalog, scale: float) -> Therapies:
     df = w.mem.df
     age = df["age_end"].to_numpy()
-    lam = np.select(
-        [age < 18, age < 35, age < 50, age < 65, age < 75, age < 85], [0.15, 0.45, 1.1, 2.2, 3.4, 4.2], 4.6
-    )
+    lam = np.select([age < 18, age < 35, age < 50, age < 65, age < 75, age < 85], [0.15, 0.45, 1.1, 2.2, 3.4, 4.2], 4.6)
     lam = lam + df["disabled"].to_numpy() * 1.0
     counts = np.minimum(rng.poisson(lam * scale), 40)
     members = np.repeat(np.arange(len(df)), counts)
@@ -1694,9 +1669,7 @@ DENIAL_REASONS = np.array(
 )
 
 
-def build_prior_auths(
-    rng, w: World, t: Therapies, first_fill: np.ndarray, last_fill: np.ndarray
-) -> pd.DataFrame:
+def build_prior_auths(rng, w: World, t: Therapies, first_fill: np.ndarray, last_fill: np.ndarray) -> pd.DataFrame:
     """One PA per therapy that needs one: mostly approved from a few days before the first fill for a
     year, some denied or withdrawn (those therapies stop after one attempt)."""
     idx = np.flatnonzero(t.pa >= 0)
@@ -1727,9 +1700,7 @@ def build_prior_auths(
             "drug_group": w.cat.products["drug_group"].to_numpy()[product],
             "prescriber": t.prescriber[idx],
             "urgency": np.where(expedited, "expedited", "standard"),
-            "status": np.select(
-                [status == PA_DENIED, status == PA_WITHDRAWN], ["denied", "withdrawn"], "approved"
-            ),
+            "status": np.select([status == PA_DENIED, status == PA_WITHDRAWN], ["denied", "withdrawn"], "approved"),
             "received_s": received,
             "due_s": received + window_h * 3600,
             "decided_s": decided,
@@ -1913,9 +1884,7 @@ def assemble_claims(rng, w: World, c: _Catalog, t: Therapies, f: Fills, pas: pd.
     )
 
 
-def inject_problems(
-    rng, w: World, c: _Catalog, cl: Claims, pas: pd.DataFrame, share: float, tables: dict
-) -> None:
+def inject_problems(rng, w: World, c: _Catalog, cl: Claims, pas: pd.DataFrame, share: float, tables: dict) -> None:
     """Turn a share of the requests into ones a real adjudicator rejects (spread evenly over the kinds)."""
     n = len(cl.date)
     total = int(round(share * n))
@@ -1924,8 +1893,7 @@ def inject_problems(
     y = w.params.year
     jan1, dec31 = day(y, 1, 1), day(y, 12, 31)
     per_kind = [
-        total // len(PROBLEM_KINDS) + (1 if i < total % len(PROBLEM_KINDS) else 0)
-        for i in range(len(PROBLEM_KINDS))
+        total // len(PROBLEM_KINDS) + (1 if i < total % len(PROBLEM_KINDS) else 0) for i in range(len(PROBLEM_KINDS))
     ]
     pool = rng.permutation(np.flatnonzero(cl.kind != KIND_STEP))
     used = np.zeros(n, bool)
@@ -2030,8 +1998,7 @@ def inject_problems(
         prod, ok = choose_for(idx, options)
         if kind_no == 6:  # the member must have no PA for that drug group
             has_pa = [
-                (m, drug_group[p]) in pa_keys
-                for m, p in zip(cl.member[idx].tolist(), prod.tolist(), strict=True)
+                (m, drug_group[p]) in pa_keys for m, p in zip(cl.member[idx].tolist(), prod.tolist(), strict=True)
             ]
             ok &= ~np.array(has_pa, dtype=bool).reshape(len(idx))
         idx, prod = idx[ok][: per_kind[kind_no]], prod[ok][: per_kind[kind_no]]
@@ -2195,10 +2162,7 @@ def generate(params: Params, partd: PartD, echo=lambda _msg: None, desynpuf_layo
     part = build_participations(r_ph, y, ph)
     pr = build_prescribers(r_pr, people, npis[n_ph:])
     mem = build_members(r_mem, params, people)
-    step(
-        f"{len(ph):,} pharmacies, {len(pr):,} prescribers, {len(mem.df):,} members, "
-        f"{len(mem.spans):,} coverage spans"
-    )
+    step(f"{len(ph):,} pharmacies, {len(pr):,} prescribers, {len(mem.df):,} members, {len(mem.spans):,} coverage spans")
 
     w = build_world(r_world, params, cat, mem, ph, pr, part)
     c = _Catalog(cat)
@@ -2230,10 +2194,7 @@ def generate(params: Params, partd: PartD, echo=lambda _msg: None, desynpuf_layo
     inject_problems(r_prob, w, c, cl, pas, params.problem_share, tables)
     order = np.lexsort((cl.rx, cl.product_code, cl.member, cl.date))
     cl = cl.take(order)
-    step(
-        f"{len(cl.date):,} claim requests from {len(t):,} therapies, "
-        f"{int((cl.problem >= 0).sum()):,} problem claims"
-    )
+    step(f"{len(cl.date):,} claim requests from {len(t):,} therapies, {int((cl.problem >= 0).sum()):,} problem claims")
 
     elections = build_elections(r_m3p, w, t)
     tables["products_b"] = fmt.text(tables["products"])
@@ -2331,9 +2292,7 @@ def feed_frames(cat, ph, part, pr, mem, pas, elections, year) -> dict[str, pd.Da
             "end_date": fmt.dates(pr_["end_day"].to_numpy()).astype(str),
         }
     )
-    pharmacies = ph[
-        ["npi", "ncpdp_id", "name", "address_line1", "city", "state", "zip5", "pharmacy_type"]
-    ].copy()
+    pharmacies = ph[["npi", "ncpdp_id", "name", "address_line1", "city", "state", "zip5", "pharmacy_type"]].copy()
     network = pd.DataFrame(
         {
             "network_code": part["network_code"],
@@ -2343,9 +2302,7 @@ def feed_frames(cat, ph, part, pr, mem, pas, elections, year) -> dict[str, pd.Da
             "termination_date": fmt.dates(part["termination_day"].to_numpy()).astype(str),
         }
     )
-    prescribers = pr[
-        ["npi", "dea_number", "first_name", "last_name", "specialty", "state", "deactivated_on"]
-    ].copy()
+    prescribers = pr[["npi", "dea_number", "first_name", "last_name", "specialty", "state", "deactivated_on"]].copy()
     m = mem.df
     sp = mem.spans
     mi = sp["member"].to_numpy()

@@ -122,9 +122,7 @@ def frame_csv(frame: pd.DataFrame, ord_column: bool) -> str:
 
 def stage(conn: psycopg.Connection, table: str, frame: pd.DataFrame) -> None:
     cols = sql.SQL(", ").join(map(sql.Identifier, ["ord", *frame.columns]))
-    with conn.cursor().copy(
-        sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(sql.Identifier(table), cols)
-    ) as cp:
+    with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(sql.Identifier(table), cols)) as cp:
         cp.write(frame_csv(frame, ord_column=True))
 
 
@@ -249,9 +247,7 @@ def record_run(conn: psycopg.Connection, ds: syn.Dataset, mode: str, batch_id: i
         for key_type, value in keys:
             cp.write_row((run_id, key_type, value))
     lines = np.flatnonzero(ds.problem_kind >= 0)
-    with conn.cursor().copy(
-        "COPY pbm_meta.synthetic_problem_claims (run_id, line_no, kind) FROM STDIN"
-    ) as cp:
+    with conn.cursor().copy("COPY pbm_meta.synthetic_problem_claims (run_id, line_no, kind) FROM STDIN") as cp:
         for line, kind in zip((lines + 1).tolist(), ds.problem_kind[lines].tolist(), strict=True):
             cp.write_row((run_id, line, syn.PROBLEM_KINDS[kind]))
     return run_id
@@ -307,8 +303,7 @@ def write_files(out_dir: Path, ds: syn.Dataset, echo: Callable[[str], None]) -> 
         if feed == "claims":
             n = len(ds.problem_kind)
             chunks = [fmt.header(columns)] + [
-                fmt.csv_bytes([ds.claim_chunk(lo, min(n, lo + CHUNK))[c] for c in columns])
-                for lo in range(0, n, CHUNK)
+                fmt.csv_bytes([ds.claim_chunk(lo, min(n, lo + CHUNK))[c] for c in columns]) for lo in range(0, n, CHUNK)
             ]
         elif feed.startswith("desynpuf"):
             cols = ds.desynpuf_beneficiary if feed == "desynpuf_beneficiary" else ds.desynpuf_pde

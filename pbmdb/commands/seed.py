@@ -35,9 +35,7 @@ def seed_reference(ctx: Context):
     click.echo(f"loaded {len(loaded)} reference file(s)")
 
 
-def _integer(
-    name: str, value: str | None, low: int, high: int, default: int | None = None, sep: str = ","
-) -> int:
+def _integer(name: str, value: str | None, low: int, high: int, default: int | None = None, sep: str = ",") -> int:
     if value is None:
         if default is None:
             raise PbmError(f"missing {name}: see pbm seed synthetic --help", exit_code=2)
@@ -48,9 +46,7 @@ def _integer(
         raise PbmError(f"{name} must be a whole number (got {value!r})", exit_code=2) from None
     if not low <= number <= high:
         show = (lambda v: f"{v:,}") if sep else str
-        raise PbmError(
-            f"{name} must be between {show(low)} and {show(high)} (got {show(number)})", exit_code=2
-        )
+        raise PbmError(f"{name} must be between {show(low)} and {show(high)} (got {show(number)})", exit_code=2)
     return number
 
 
@@ -73,14 +69,10 @@ def _integer(
         "pbm seed synthetic --members 1000 --claims 10000 --seed 7 --out inbox/"
     ),
 )
-@click.option(
-    "--members", metavar="N", help="Members to generate (about 60% Medicare, the rest commercial families)."
-)
+@click.option("--members", metavar="N", help="Members to generate (about 60% Medicare, the rest commercial families).")
 @click.option("--claims", "n_claims", metavar="N", help="Claim requests to generate in the plan year.")
 @click.option("--seed", "seed_value", metavar="S", help="Random seed (a whole number >= 0).")
-@click.option(
-    "--year", metavar="Y", help="Plan year (default: last calendar year; needs ref.part_d_parameters)."
-)
+@click.option("--year", metavar="Y", help="Plan year (default: last calendar year; needs ref.part_d_parameters).")
 @click.option("--out", "out_dir", metavar="DIR", help="Write the feeds to DIR instead of loading them.")
 @click.option(
     "--problem-share",
@@ -103,9 +95,7 @@ def seed_synthetic(ctx: Context, members, n_claims, seed_value, year, out_dir, p
     try:
         share = float(problem_share)
     except ValueError:
-        raise PbmError(
-            f"--problem-share must be a number between 0 and 0.5 (got {problem_share!r})", 2
-        ) from None
+        raise PbmError(f"--problem-share must be a number between 0 and 0.5 (got {problem_share!r})", 2) from None
     if not 0 <= share <= 0.5:
         raise PbmError(f"--problem-share must be between 0 and 0.5 (got {share:g})", exit_code=2)
     mode = "files" if out_dir else "database"
@@ -122,9 +112,7 @@ def seed_synthetic(ctx: Context, members, n_claims, seed_value, year, out_dir, p
 
     with connect(ctx.dsn) as conn:
         if conn.execute("SELECT to_regclass('pbm_meta.synthetic_runs') IS NULL").fetchone()[0]:
-            raise PbmError(
-                "the database is not migrated (no pbm_meta.synthetic_runs): run `pbm db migrate` first"
-            )
+            raise PbmError("the database is not migrated (no pbm_meta.synthetic_runs): run `pbm db migrate` first")
         conn.execute("SELECT pg_advisory_xact_lock(%s)", [SYNTHETIC_LOCK_KEY])
         partd = sio.part_d_parameters(conn, plan_year)
         run = sio.current_run(conn)
@@ -136,9 +124,7 @@ def seed_synthetic(ctx: Context, members, n_claims, seed_value, year, out_dir, p
                 sio.delete_synthetic(conn)
             elif run is not None and run.same_as(params, mode) and mode == "database":
                 conn.rollback()
-                click.echo(
-                    f"already loaded: the database holds this synthetic dataset ({held}); nothing to do"
-                )
+                click.echo(f"already loaded: the database holds this synthetic dataset ({held}); nothing to do")
                 return
             elif (
                 mode == "files"
@@ -169,9 +155,7 @@ def seed_synthetic(ctx: Context, members, n_claims, seed_value, year, out_dir, p
                 batch_id = sio.load_data(conn, ds, click.echo)
             sio.record_run(conn, ds, mode, batch_id)
         else:
-            click.echo(
-                "  plan configuration and drug catalog already in the database: writing the files only"
-            )
+            click.echo("  plan configuration and drug catalog already in the database: writing the files only")
         if out is not None:
             sio.write_files(out, ds, click.echo)
         conn.commit()

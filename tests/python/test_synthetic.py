@@ -135,9 +135,7 @@ def test_counts_batch_and_progress(seeded):
         assert scalar(conn, "SELECT count(*) FROM claims.batches WHERE source = 'synthetic'") == 1
         batch = scalar(conn, "SELECT batch_id FROM claims.batches WHERE source = 'synthetic'")
         assert scalar(conn, "SELECT count(*) FROM claims.batch_claims WHERE batch_id = %s", [batch]) == CLAIMS
-        assert scalar(
-            conn, "SELECT min(line_no) = 1 AND max(line_no) = %s FROM claims.batch_claims", [CLAIMS]
-        )
+        assert scalar(conn, "SELECT min(line_no) = 1 AND max(line_no) = %s FROM claims.batch_claims", [CLAIMS])
         # line numbers follow the date of service
         assert (
             scalar(
@@ -149,13 +147,9 @@ def test_counts_batch_and_progress(seeded):
             == 0
         )
         assert scalar(conn, "SELECT batch_id FROM pbm_meta.synthetic_runs") == batch
-        written_late = (
-            "SELECT count(*) FROM claims.batch_claims WHERE date_prescription_written > date_of_service"
-        )
+        written_late = "SELECT count(*) FROM claims.batch_claims WHERE date_prescription_written > date_of_service"
         assert scalar(conn, written_late) == 0
-        years = scalar(
-            conn, "SELECT array_agg(DISTINCT extract(YEAR FROM date_of_service)) FROM claims.batch_claims"
-        )
+        years = scalar(conn, "SELECT array_agg(DISTINCT extract(YEAR FROM date_of_service)) FROM claims.batch_claims")
         assert years == [YEAR]
         assert (
             scalar(
@@ -189,10 +183,7 @@ def test_part_d_plans_have_the_standard_benefit_of_the_year(seeded):
     assert [(r[0], r[1]) for r in rows] == [("H9999", "001"), ("S5884", "001")]
     assert all(all(r[2:]) for r in rows), rows
     with connect(dsn) as conn:
-        assert (
-            scalar(conn, "SELECT standard_deductible FROM ref.part_d_parameters WHERE plan_year = %s", [YEAR])
-            == 590
-        )
+        assert scalar(conn, "SELECT standard_deductible FROM ref.part_d_parameters WHERE plan_year = %s", [YEAR]) == 590
 
 
 def test_commercial_plans_have_tier_copays_specialty_coinsurance_and_brand_penalty(seeded):
@@ -265,9 +256,7 @@ def test_formularies_networks_contracts_and_prices(seeded):
             True,
         )
         assert contracts["SYN-NADAC"][0] == "NADAC"
-        types = dict(
-            conn.execute("SELECT pharmacy_type, count(*) FROM network.pharmacies GROUP BY 1").fetchall()
-        )
+        types = dict(conn.execute("SELECT pharmacy_type, count(*) FROM network.pharmacies GROUP BY 1").fetchall())
         assert set(types) == {"retail", "mail", "specialty", "long_term_care"}
         assert types["retail"] > sum(v for k, v in types.items() if k != "retail")
         # MAC only for generics; prices change on a few dates
@@ -290,9 +279,7 @@ def test_formularies_networks_contracts_and_prices(seeded):
             "count(*) FILTER (WHERE is_vaccine), count(*) FILTER (WHERE is_specialty), "
             "count(*) FILTER (WHERE dea_schedule > 0), count(DISTINCT multi_source_code) FROM drug.drugs"
         ).fetchone()
-        assert (
-            catalog[0] >= 300 and catalog[1] >= 100 and all(v > 0 for v in catalog[2:6]) and catalog[6] == 3
-        )
+        assert catalog[0] >= 300 and catalog[1] >= 100 and all(v > 0 for v in catalog[2:6]) and catalog[6] == 3
         # brands and their generics share a drug group (ingredient|strength|form)
         assert (
             scalar(
@@ -305,8 +292,7 @@ def test_formularies_networks_contracts_and_prices(seeded):
         )
         assert scalar(
             conn,
-            "SELECT bool_and(drug_group = generic_name || '|' || strength || '|' || dosage_form) "
-            "FROM drug.drugs",
+            "SELECT bool_and(drug_group = generic_name || '|' || strength || '|' || dosage_form) FROM drug.drugs",
         )
 
 
@@ -353,10 +339,7 @@ def test_every_identifier_is_valid(seeded):
         # NDC package codes in all three 10-digit layouts, each converting to its NDC-11
         assert scalar(conn, "SELECT bool_and(ref.ndc11(ndc_package_code) = ndc11) FROM drug.drugs")
         layouts = {
-            r[0]
-            for r in conn.execute(
-                "SELECT regexp_replace(ndc_package_code, '[0-9]', '9', 'g') FROM drug.drugs"
-            )
+            r[0] for r in conn.execute("SELECT regexp_replace(ndc_package_code, '[0-9]', '9', 'g') FROM drug.drugs")
         }
         assert layouts == {"9999-9999-99", "99999-999-99", "99999-9999-9"}
         # claim requests: every identifier valid except on the lines generated to carry a bad one
@@ -377,9 +360,7 @@ def test_every_identifier_is_valid(seeded):
 # ---------------------------------------------------------------------------------------------------
 # plausible distributions
 # ---------------------------------------------------------------------------------------------------
-CLEAN = (
-    "claims.batch_claims AS c WHERE c.line_no NOT IN (SELECT line_no FROM pbm_meta.synthetic_problem_claims)"
-)
+CLEAN = "claims.batch_claims AS c WHERE c.line_no NOT IN (SELECT line_no FROM pbm_meta.synthetic_problem_claims)"
 
 
 def test_distributions_look_like_a_pbm(seeded):
@@ -393,9 +374,7 @@ def test_distributions_look_like_a_pbm(seeded):
         )
         assert 0.82 <= generic <= 0.93, generic
         days = dict(
-            conn.execute(
-                f"SELECT c.days_supply, count(*)::float / {CLAIMS} FROM {CLEAN} GROUP BY 1"
-            ).fetchall()
+            conn.execute(f"SELECT c.days_supply, count(*)::float / {CLAIMS} FROM {CLEAN} GROUP BY 1").fetchall()
         )
         assert days.get(30, 0) + days.get(28, 0) > 0.55, days
         assert 0.07 < days.get(90, 0) + days.get(84, 0) < 0.35, days
@@ -413,12 +392,7 @@ def test_distributions_look_like_a_pbm(seeded):
             "SELECT bool_and(gross_amount_due = ingredient_cost_submitted + dispensing_fee_submitted) "
             "FROM claims.batch_claims",
         )
-        assert (
-            scalar(
-                conn, f"SELECT count(*) FROM {CLEAN} AND c.usual_and_customary_charge < c.gross_amount_due"
-            )
-            > 0
-        )
+        assert scalar(conn, f"SELECT count(*) FROM {CLEAN} AND c.usual_and_customary_charge < c.gross_amount_due") > 0
         # early refills of the same drug group (refill too soon at 75%)
         early = scalar(
             conn,
@@ -456,9 +430,7 @@ def test_distributions_look_like_a_pbm(seeded):
             [YEAR, YEAR],
         ).fetchone()
         assert all(v > 0 for v in spans), spans
-        pas = dict(
-            conn.execute("SELECT status, count(*) FROM claims.prior_authorizations GROUP BY 1").fetchall()
-        )
+        pas = dict(conn.execute("SELECT status, count(*) FROM claims.prior_authorizations GROUP BY 1").fetchall())
         assert pas["approved"] > 0.7 * sum(pas.values())
         assert scalar(conn, "SELECT count(*) FROM claims.prior_authorization_events") == 3 * sum(pas.values())
         m3p = conn.execute(
@@ -504,9 +476,7 @@ def test_problem_claims_are_what_they_say_and_clean_claims_are_clean(seeded):
         "e.ql_quantity * c.days_supply / e.ql_days)",
     }
     with connect(dsn) as conn:
-        per_kind = dict(
-            conn.execute("SELECT kind, count(*) FROM pbm_meta.synthetic_problem_claims GROUP BY 1")
-        )
+        per_kind = dict(conn.execute("SELECT kind, count(*) FROM pbm_meta.synthetic_problem_claims GROUP BY 1"))
         assert set(per_kind) == set(checks)
         assert sum(per_kind.values()) == round(0.03 * CLAIMS)
         assert max(per_kind.values()) - min(per_kind.values()) <= 1
@@ -544,9 +514,7 @@ def test_out_writes_the_feeds_in_their_layouts(fresh_db, tmp_path, seeded):
     names = {p.name for p in out.iterdir()}
     assert len(names) == len(feeds)
     for feed in feeds:
-        [path] = [
-            out / n for n in names if n.startswith(feed + "_") and n[len(feed) + 1 :].split(".")[0].isdigit()
-        ]
+        [path] = [out / n for n in names if n.startswith(feed + "_") and n[len(feed) + 1 :].split(".")[0].isdigit()]
         assert path.suffix == ".csv" and len(path.stem.split("_")[-1]) == 8
         header = path.read_text().splitlines()[0]
         if feed.startswith("desynpuf"):
@@ -565,9 +533,7 @@ def test_out_writes_the_feeds_in_their_layouts(fresh_db, tmp_path, seeded):
     # The same data as the database mode of the same seed.
     dsn, _ = seeded
     with connect(dsn) as conn:
-        db_rows = conn.execute(
-            "SELECT " + ", ".join(FEEDS["claims"]) + " FROM claims.batch_claims ORDER BY line_no"
-        )
+        db_rows = conn.execute("SELECT " + ", ".join(FEEDS["claims"]) + " FROM claims.batch_claims ORDER BY line_no")
         expected = [tuple("" if v is None else str(v) for v in r) for r in db_rows]
 
     def norm(row):
@@ -701,9 +667,7 @@ def test_feed_files_load_through_the_etl(fresh_db, tmp_path):
     nightly = run_pbm("etl", "nightly", str(inbox), dsn=fresh_db, env=ENV)
     assert "Traceback" not in nightly.stderr
     with connect(fresh_db) as conn:
-        batches = conn.execute(
-            "SELECT feed, status, rows_received, rows_rejected FROM etl.batches"
-        ).fetchall()
+        batches = conn.execute("SELECT feed, status, rows_received, rows_rejected FROM etl.batches").fetchall()
         assert len(batches) == 10 and {b[1] for b in batches} == {"completed"}, batches
         assert all(rejected == 0 for feed, _, _, rejected in batches if feed != "claims"), batches
         refused = conn.execute(
