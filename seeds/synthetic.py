@@ -1712,58 +1712,46 @@ def build_prior_auths(rng, w: World, t: Therapies, first_fill: np.ndarray, last_
     )
 
 
+ELECTION_COLUMNS = ["member", "source", "received_s", "processed_s", "opt_out_s"]
+
+
 def build_elections(rng, w: World, t: Therapies) -> pd.DataFrame:
-    """M3P elections for about 2.5% of Part D members, more often those with costly drugs."""
+    """M3P election requests of about 2.5% of Part D members covered to the end of the year, more often
+    those with costly drugs: received before the plan year (effective January 1) or during it, by phone,
+    web or mail, processed within a day; some opt out later. The database load makes them through
+    ppp.elect and ppp.opt_out, so they follow the M3P area's rules (effective dates, notices, events).
+    Point-of-sale elections need an adjudicated claim, renewals a previous year, terminations billing:
+    none of those are generated."""
     y = w.params.year
+    empty = pd.DataFrame({c: np.zeros(0, np.int64) for c in ELECTION_COLUMNS})
     if y < 2025:
-        return pd.DataFrame(columns=["member", "source", "received_s", "effective_day", "end_day", "status"])
+        return empty
     df, mem = w.mem.df, w.mem
+    jan1, dec31 = day(y, 1, 1), day(y, 12, 31)
     c_brand = w.cat.products["is_brand"].to_numpy()[t.product]
     costly = np.zeros(len(df))
     np.add.at(costly, t.member, np.where(t.kind == KIND_SPECIALTY, 20.0, np.where(c_brand, 2.0, 0.0)))
-    eligible = df["is_med"].to_numpy() & (mem.switch_day == NA)
+    eligible = df["is_med"].to_numpy() & (mem.switch_day == NA) & (mem.win_end == dec31) & (mem.win_start < dec31 - 60)
     weight = np.where(eligible, 1.0 + costly, 0.0)
-    target = int(round(0.025 * eligible.sum()))
-    if target == 0 or weight.sum() == 0:
-        return pd.DataFrame(columns=["member", "source", "received_s", "effective_day", "end_day", "status"])
-    members = np.sort(
-        rng.choice(len(df), size=min(target, int((weight > 0).sum())), replace=False, p=weight / weight.sum())
-    )
+    target = min(int(round(0.025 * df["is_med"].sum())), int(eligible.sum()))
+    if target == 0:
+        return empty
+    members = np.sort(rng.choice(len(df), size=target, replace=False, p=weight / weight.sum()))
     n = len(members)
-    ws, we = mem.win_start[members], mem.win_end[members]
-    jan1, dec31 = day(y, 1, 1), day(y, 12, 31)
+    ws = mem.win_start[members]
     before_year = (ws == jan1) & (rng.random(n) < 0.4)
     received_day = np.where(
-        before_year,
-        day(y - 1, 11, 15) + (rng.random(n) * 45).astype(np.int64),
-        _uniform_day(rng, ws, np.maximum(ws, we - 30)),
+        before_year, day(y - 1, 11, 15) + (rng.random(n) * 45).astype(np.int64), _uniform_day(rng, ws, dec31 - 60)
     )
-    effective = np.where(before_year, jan1, np.minimum(received_day + (rng.random(n) < 0.5), we))
-    sources = np.array(["phone", "web", "mail", "point_of_sale"])
-    source = np.where(
-        before_year,
-        sources[rng.choice(3, n, p=[0.4, 0.45, 0.15])],
-        sources[rng.choice(4, n, p=[0.35, 0.35, 0.1, 0.2])],
-    )
-    if y >= 2026:
-        source = np.where(before_year & (rng.random(n) < 0.4), "renewal", source)
-    u = rng.random(n)
-    status = np.select([u < 0.08, u < 0.12], ["opted_out", "terminated"], "active")
-    stop = np.minimum(effective + 30 + (rng.random(n) * 150).astype(np.int64), we)
-    end = np.where(status != "active", stop, NA)
-    covered_to_end = (mem.df["is_med"].to_numpy()[members]) & (we < dec31)
-    end = np.where((status == "active") & covered_to_end, we, end)  # leaving the plan ends participation
-    status = np.where((status == "active") & covered_to_end, "ended", status)
     received = received_day * 86400 + 9 * 3600 + (rng.random(n) * 9 * 3600).astype(np.int64)
+    processed = received + 1800 + (rng.random(n) * 16 * 3600).astype(np.int64)
+    effective = np.where(before_year, jan1, processed // 86400)
+    sources = np.array(["phone", "web", "mail"])
+    source = sources[rng.choice(3, n, p=[0.4, 0.45, 0.15])]
+    opt_out_day = np.minimum(effective + 30 + (rng.random(n) * 150).astype(np.int64), dec31)
+    opt_out = np.where(rng.random(n) < 0.08, opt_out_day * 86400 + 10 * 3600, NA)
     return pd.DataFrame(
-        {
-            "member": members,
-            "source": source,
-            "received_s": received,
-            "effective_day": effective,
-            "end_day": end,
-            "status": status,
-        }
+        {"member": members, "source": source, "received_s": received, "processed_s": processed, "opt_out_s": opt_out}
     )
 
 
@@ -2352,9 +2340,8 @@ def feed_frames(cat, ph, part, pr, mem, pas, elections, year) -> dict[str, pd.Da
             "plan_year": str(year),
             "source": elections["source"].to_numpy(),
             "received_at": fmt.timestamps(elections["received_s"].to_numpy()).astype(str),
-            "effective_date": fmt.dates(elections["effective_day"].to_numpy()).astype(str),
-            "end_date": fmt.dates(elections["end_day"].to_numpy()).astype(str),
-            "status": elections["status"].to_numpy(),
+            "processed_at": fmt.timestamps(elections["processed_s"].to_numpy()).astype(str),
+            "opt_out_received_at": fmt.timestamps(elections["opt_out_s"].to_numpy()).astype(str),
         }
     )
     # Internal columns the database load needs beside the feed columns.

@@ -129,15 +129,15 @@ CROSS JOIN
     ) AS e (step, occurred_at, from_status, to_status, note)
 ORDER BY s.ord, e.step;
 
-INSERT INTO ppp.elections (member_id, plan_year, source, received_at, effective_date, end_date, status)
-SELECT
-    m.member_id,
-    s.plan_year,
-    s.source,
-    s.received_at,
-    s.effective_date,
-    s.end_date,
-    s.status
+-- M3P elections and opt-outs go through the M3P area's own functions (effective dates, plan, notices,
+-- events), one member at a time in generation order.
+SELECT ppp.elect(m.member_id, s.source, s.received_at, s.plan_year, s.processed_at) AS election
 FROM _syn_m3p_elections AS s
 INNER JOIN member.members AS m ON s.cardholder_id = m.cardholder_id AND s.person_code = m.person_code
+ORDER BY s.ord;
+
+SELECT ppp.opt_out(m.member_id, s.opt_out_received_at, s.plan_year) AS opt_out
+FROM _syn_m3p_elections AS s
+INNER JOIN member.members AS m ON s.cardholder_id = m.cardholder_id AND s.person_code = m.person_code
+WHERE s.opt_out_received_at IS NOT NULL
 ORDER BY s.ord;

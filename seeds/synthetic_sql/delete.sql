@@ -1,5 +1,6 @@
 -- `pbm seed synthetic --replace`: removes the synthetic dataset of this database, and what other areas
--- derived from it (adjudicated claims, accumulators, PA events, M3P elections), in foreign-key order.
+-- derived from it (adjudicated claims, accumulators, PA events, M3P elections, ledger, statements and
+-- payments, DE-SynPUF events of synthetic members), in foreign-key order.
 -- Synthetic rows: codes starting SYN- (plans, formularies, networks, contracts, MAC lists), cardholder ids
 -- starting SYN, batches with source 'synthetic', and the keys in pbm_meta.synthetic_keys (drugs,
 -- pharmacies, prescribers). A row of another area that still refers to them stops this with a foreign
@@ -35,7 +36,41 @@ WHERE e.member_id IN (SELECT o.member_id FROM _syn_old_members AS o);
 DELETE FROM claims.prior_authorizations AS pa
 WHERE pa.member_id IN (SELECT o.member_id FROM _syn_old_members AS o);
 
+-- M3P: deleting the claims above wrote ledger entries for the program amounts; all of it goes.
+DELETE FROM ppp.unbilled AS u
+WHERE u.member_id IN (SELECT o.member_id FROM _syn_old_members AS o);
+
+DELETE FROM ppp.ledger AS l
+WHERE l.member_id IN (SELECT o.member_id FROM _syn_old_members AS o);
+
+DELETE FROM ppp.payment_allocations AS a
+WHERE a.member_id IN (SELECT o.member_id FROM _syn_old_members AS o);
+
+DELETE FROM ppp.refunds AS r
+WHERE r.member_id IN (SELECT o.member_id FROM _syn_old_members AS o);
+
+DELETE FROM ppp.payments AS p
+WHERE p.member_id IN (SELECT o.member_id FROM _syn_old_members AS o);
+
+DELETE FROM ppp.preclusions AS p
+WHERE p.member_id IN (SELECT o.member_id FROM _syn_old_members AS o);
+
+DELETE FROM ppp.election_events AS e
+WHERE e.member_id IN (SELECT o.member_id FROM _syn_old_members AS o);
+
 DELETE FROM ppp.elections AS e
+WHERE e.member_id IN (SELECT o.member_id FROM _syn_old_members AS o);
+
+DELETE FROM ppp.statements AS s
+WHERE s.member_id IN (SELECT o.member_id FROM _syn_old_members AS o);
+
+DELETE FROM ppp.plan_options AS o
+WHERE o.plan_id IN (
+    SELECT p.plan_id FROM plan.plans AS p
+    WHERE p.plan_code LIKE 'SYN-%'
+);
+
+DELETE FROM claims.prescription_drug_events AS e
 WHERE e.member_id IN (SELECT o.member_id FROM _syn_old_members AS o);
 
 DELETE FROM pbm_meta.synthetic_problem_claims;

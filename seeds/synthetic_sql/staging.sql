@@ -177,7 +177,6 @@ CREATE TEMP TABLE _syn_m3p_elections (
     plan_year smallint,
     source text,
     received_at timestamptz,
-    effective_date date,
-    end_date date,
-    status text
+    processed_at timestamptz,
+    opt_out_received_at timestamptz
 ) ON COMMIT DROP;
