@@ -434,11 +434,11 @@ def test_distributions_look_like_a_pbm(seeded):
         assert pas["approved"] > 0.7 * sum(pas.values())
         assert scalar(conn, "SELECT count(*) FROM claims.prior_authorization_events") == 3 * sum(pas.values())
         m3p = conn.execute(
-            "SELECT count(*), bool_and(p.plan_type = 'medicare_part_d') FROM ppp.elections AS e "
-            "JOIN member.coverage_spans AS s ON s.member_id = e.member_id "
-            "JOIN plan.plans AS p USING (plan_id)"
+            "SELECT count(*), bool_and(p.plan_type = 'medicare_part_d'), count(*) FILTER (WHERE e.status = "
+            "'opted_out') FROM ppp.elections AS e JOIN plan.plans AS p ON e.plan_id = p.plan_id"
         ).fetchone()
-        assert m3p[0] > 0 and m3p[1]
+        assert m3p[0] > 0 and m3p[1], m3p
+        assert scalar(conn, "SELECT count(*) FROM ppp.election_events WHERE event_type = 'elected'") == m3p[0]
 
 
 def test_problem_claims_are_what_they_say_and_clean_claims_are_clean(seeded):
