@@ -71,6 +71,9 @@ BEGIN ATOMIC
                 WHEN p_awp_unit IS NOT NULL THEN 'AWP'
             END AS source,
             CASE WHEN p_is_brand THEN p_brand_dispensing_fee ELSE p_generic_dispensing_fee END AS fee
+        -- LIMIT 1 (one row anyway) keeps each step a step: inlined into a batch query, the planner would otherwise paste every
+        -- intermediate expression into every place that uses it.
+        LIMIT 1  -- noqa: AM09
     ) AS c
     CROSS JOIN
         LATERAL (
@@ -81,15 +84,18 @@ BEGIN ATOMIC
                     WHEN c.ingredient IS NULL OR p_ingredient_cost_submitted < c.ingredient THEN 'SUBMITTED'
                     ELSE c.source
                 END AS source
+            LIMIT 1  -- noqa: AM09
         ) AS a
     CROSS JOIN LATERAL (
-        SELECT CASE
-            WHEN
-                p_usual_and_customary < a.ingredient + a.fee
-                AND (p_gross_amount_due IS NULL OR p_usual_and_customary <= p_gross_amount_due) THEN 'U&C'
-            WHEN p_gross_amount_due < a.ingredient + a.fee THEN 'GROSS_AMOUNT_DUE'
-            ELSE a.source
-        END AS winner
+        SELECT
+            CASE
+                WHEN
+                    p_usual_and_customary < a.ingredient + a.fee
+                    AND (p_gross_amount_due IS NULL OR p_usual_and_customary <= p_gross_amount_due) THEN 'U&C'
+                WHEN p_gross_amount_due < a.ingredient + a.fee THEN 'GROSS_AMOUNT_DUE'
+                ELSE a.source
+            END AS winner
+        LIMIT 1  -- noqa: AM09
     ) AS w;
 END;
 COMMENT ON FUNCTION claims.price(

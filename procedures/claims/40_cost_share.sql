@@ -62,8 +62,11 @@ BEGIN ATOMIC
                         least(coalesce(p_max_amount, b.rest), round(b.rest * p_coinsurance_rate, 2))
                     ))
                 END AS share
-            FROM (SELECT p_allowed - p_penalty - p_deductible_part AS rest) AS b
+            FROM (SELECT p_allowed - p_penalty - p_deductible_part AS rest LIMIT 1) AS b  -- noqa: AM09
+            -- LIMIT 1 (one row anyway) keeps each step a step when the function is inlined into a batch query.
+            LIMIT 1  -- noqa: AM09
         ) AS r
+        LIMIT 1  -- noqa: AM09
     ) AS s;
 END;
 COMMENT ON FUNCTION claims.cost_share_uncapped(
@@ -97,54 +100,64 @@ IMMUTABLE
 PARALLEL SAFE
 BEGIN ATOMIC
     SELECT
-        d.ded_paid AS amount_applied_to_deductible,
-        d.copay_paid AS amount_of_copay,
-        d.coins_paid AS amount_of_coinsurance,
-        d.penalty_paid AS amount_attributed_to_product_selection,
-        d.ded_paid + d.copay_paid + d.coins_paid + d.penalty_paid AS patient_pay_amount,
+        d1.ded_paid AS amount_applied_to_deductible,
+        d2.copay_paid AS amount_of_copay,
+        d3.coins_paid AS amount_of_coinsurance,
+        d3.penalty_paid AS amount_attributed_to_product_selection,
+        d1.ded_paid + d2.copay_paid + d3.coins_paid + d3.penalty_paid AS patient_pay_amount,
         c.paid AS oop_delta,
-        d.ded_paid AS stage_deductible_amount,
+        d1.ded_paid AS stage_deductible_amount,
         i.initial AS stage_initial_amount,
-        p_allowed - d.ded_paid - i.initial AS stage_catastrophic_amount
+        p_allowed - d1.ded_paid - i.initial AS stage_catastrophic_amount
     FROM (
         SELECT
-            p_deductible_part + p_copay_part + p_coinsurance_part
-            + CASE WHEN p_penalty_counts THEN p_penalty_part ELSE 0 END AS countable,
-            least(
+            x.countable,
+            least(x.countable, greatest(0, p_oop_max - p_oop_before)) AS paid
+        FROM (
+            SELECT
                 p_deductible_part + p_copay_part + p_coinsurance_part
-                + CASE WHEN p_penalty_counts THEN p_penalty_part ELSE 0 END,
-                greatest(0, p_oop_max - p_oop_before)
-            ) AS paid
+                + CASE WHEN p_penalty_counts THEN p_penalty_part ELSE 0 END AS countable
+            LIMIT 1  -- noqa: AM09
+        ) AS x
+        -- LIMIT 1 (one row anyway) keeps each step a step when the function is inlined into a batch query.
+        LIMIT 1  -- noqa: AM09
     ) AS c
+    -- What the member pays goes to the deductible first, then copay, coinsurance, a counting penalty.
     CROSS JOIN
         LATERAL (
             SELECT
                 least(p_deductible_part, c.paid) AS ded_paid,
-                least(p_copay_part, c.paid - least(p_deductible_part, c.paid)) AS copay_paid,
-                least(
-                    p_coinsurance_part, c.paid - least(p_deductible_part, c.paid)
-                    - least(p_copay_part, c.paid - least(p_deductible_part, c.paid))
-                ) AS coins_paid,
-                CASE
-                    WHEN p_penalty_counts
-                        THEN
-                            c.paid - least(p_deductible_part, c.paid)
-                            - least(p_copay_part, c.paid - least(p_deductible_part, c.paid))
-                            - least(
-                                p_coinsurance_part, c.paid - least(p_deductible_part, c.paid)
-                                - least(p_copay_part, c.paid - least(p_deductible_part, c.paid))
-                            )
-                    ELSE p_penalty_part
-                END AS penalty_paid
-        ) AS d
+                c.paid - least(p_deductible_part, c.paid) AS rest
+            LIMIT 1  -- noqa: AM09
+        ) AS d1
+    CROSS JOIN
+        LATERAL (
+            SELECT
+                least(p_copay_part, d1.rest) AS copay_paid,
+                d1.rest - least(p_copay_part, d1.rest) AS rest
+            LIMIT 1  -- noqa: AM09
+        ) AS d2
+    CROSS JOIN
+        LATERAL (
+            SELECT
+                least(p_coinsurance_part, d2.rest) AS coins_paid,
+                CASE WHEN p_penalty_counts THEN d2.rest - least(p_coinsurance_part, d2.rest) ELSE p_penalty_part END
+                    AS penalty_paid
+            LIMIT 1  -- noqa: AM09
+        ) AS d3
     CROSS JOIN LATERAL (
         -- The part of the allowed amount past the deductible that fell before the maximum was reached,
         -- in proportion to the share of the post-deductible cost share the member still paid.
-        SELECT CASE
-            WHEN c.paid = c.countable THEN p_allowed - p_deductible_part
-            WHEN c.countable - p_deductible_part <= 0 THEN 0.00
-            ELSE round((p_allowed - p_deductible_part) * (c.paid - d.ded_paid) / (c.countable - p_deductible_part), 2)
-        END AS initial
+        SELECT
+            CASE
+                WHEN c.paid = c.countable THEN p_allowed - p_deductible_part
+                WHEN c.countable - p_deductible_part <= 0 THEN 0.00
+                ELSE
+                    round(
+                        (p_allowed - p_deductible_part) * (c.paid - d1.ded_paid) / (c.countable - p_deductible_part), 2
+                    )
+            END AS initial
+        LIMIT 1  -- noqa: AM09
     ) AS i;
 END;
 COMMENT ON FUNCTION claims.cost_share_capped(numeric, numeric, numeric, numeric, numeric, boolean, numeric, numeric) IS

@@ -1,13 +1,15 @@
 -- Set-based adjudication of a whole batch, with exactly the results of adjudicating its claims one by
 -- one (claims.adjudicate_claim) in processing order: date of service, then file line.
 --
--- Pass 1 gathers every fact that does not depend on other claims of the batch with joins. Pass 2 settles
--- the facts that do (duplicates, step therapy, refill too soon) by iterating "which claims are paid" to a
+-- Pass 1 gathers every fact that does not depend on other claims of the batch with joins (one CREATE
+-- TABLE AS, so parallel workers can help). Pass 2 settles the facts that do (duplicates, step therapy,
+-- refill too soon) for the claims that can depend on others only, iterating "which claims are paid" to a
 -- fixed point: a claim depends only on claims before it, so each pass fixes at least one more claim of
--- every chain; chains are short, passes few. Pass 3 prices the paid claims and computes cost share with
--- window functions: because stage 1 of cost sharing never depends on the out-of-pocket total, running
--- totals are least(maximum, base + running sum) and each claim's stage 2 gets exactly the accumulator the
--- sequential path would have seen. Pass 4 writes claims and accumulators. No loop over claims.
+-- every chain, and a pass only looks again at the members and keys whose claims changed. Pass 3 prices the
+-- paid claims and computes cost share with window functions: stage 1 of cost sharing never depends on the
+-- out-of-pocket total, so running totals are least(maximum, base + running sum) and each claim's stage 2
+-- gets exactly the accumulator the sequential path would have seen. Pass 4 writes claims and
+-- accumulators. No loop over claims.
 
 CREATE OR REPLACE VIEW claims.batch_summary AS
 SELECT
@@ -55,6 +57,9 @@ RETURNS TABLE (
     patient_pay_amount numeric
 )
 LANGUAGE plpgsql
+-- Every statement here is a bulk join over the whole batch: hash joins, never row-by-row index probes (the
+-- planner cannot estimate predicates such as coalesce(st.paid, f.base_ok) and would pick them).
+SET enable_nestloop = off
 AS $$
 DECLARE
     v_batch claims.batches;
@@ -62,9 +67,10 @@ DECLARE
     v_epoch constant date := date '2000-01-01';
     v_passes int := 0;
     v_changed bigint;
+    v_rows bigint;
+    v_lookback int;
     v_segments int;
     v_started timestamptz := clock_timestamp();
-    v_rows bigint;
 BEGIN
     SELECT * INTO v_batch FROM claims.batches AS b WHERE b.batch_id = p_batch_id FOR UPDATE;
     IF v_batch.batch_id IS NULL THEN
@@ -81,297 +87,411 @@ BEGIN
     -- and the work tables are this run's alone.
     PERFORM pg_advisory_xact_lock(hashtext('claims.adjudicate_batch'));
     v_as_of := coalesce(p_as_of, v_batch.received_at::date);
-    TRUNCATE claims_work.facts, claims_work.history, claims_work.cost, claims_work.accumulators;
+    TRUNCATE claims_work.history, claims_work.state, claims_work.dirty_members, claims_work.dirty_keys,
+        claims_work.rts_result, claims_work.accumulators, claims_work.step_prerequisites;
+    -- Staged rows usually arrive moments before (COPY): plan with their real count when the statistics
+    -- are behind (ANALYZE reads a sample of the whole table, which costs more than a check).
+    IF (
+        SELECT coalesce(st.n_mod_since_analyze > 0.2 * greatest(st.n_live_tup, 1), TRUE)
+        FROM pg_catalog.pg_stat_user_tables AS st WHERE st.relid = 'claims.batch_claims'::regclass
+    ) THEN
+        ANALYZE claims.batch_claims;
+    END IF;
+    RAISE DEBUG 'batch %: analyzed staged claims (% s)', p_batch_id, round(extract(EPOCH FROM clock_timestamp() - v_started), 2);
 
     -- ---------------------------------------------------------------------------------------------
     -- Pass 1: facts independent of the other claims of the batch, by joins.
     -- ---------------------------------------------------------------------------------------------
-    INSERT INTO claims_work.facts (
-        line_no, ord, claim_id, bin, pcn, group_id, cardholder_id, person_code, patient_date_of_birth, patient_gender_code,
-        date_of_service, service_provider_id, prescriber_id, product_id, quantity_dispensed, days_supply,
-        fill_number, daw_code, rx_number, date_prescription_written, submission_clarification_code,
-        prior_authorization_number_submitted, ingredient_cost_submitted, dispensing_fee_submitted,
-        usual_and_customary_charge, gross_amount_due, syntax_ok, plan_year, plan_id, plan_type, benefit_design_id,
-        deductible, deductible_tiers, oop_max, insulin_cap_per_month, insulin_deductible_exempt, acip_vaccines_zero,
-        brand_penalty_daw, brand_penalty_counts_to_oop, rts_threshold, rts_lookback_days, member_id, pharmacy_id,
-        contract_id, ingredient_basis, brand_awp_discount, generic_awp_discount, brand_dispensing_fee,
-        generic_dispensing_fee, mac_list_id, drug_ndc, is_brand, multi_source_code, drug_group, therapeutic_class,
-        is_insulin, is_vaccine, tier, step_therapy_class, step_lookback_days, pa_number, independent_codes,
-        step_needed, rts_eligible
-    )
+    DROP TABLE claims_work.facts;
+    CREATE UNLOGGED TABLE claims_work.facts AS
     SELECT
-        x.line_no, x.ord, nextval('claims.claim_id_seq'), x.bin, x.pcn, x.group_id, x.cardholder_id, x.person_code, x.patient_date_of_birth,
-        x.patient_gender_code, x.date_of_service, x.service_provider_id, x.prescriber_id, x.product_id,
-        x.quantity_dispensed, x.days_supply, x.fill_number, x.daw_code, x.rx_number, x.date_prescription_written,
-        x.submission_clarification_code, x.prior_authorization_number_submitted, x.ingredient_cost_submitted,
-        x.dispensing_fee_submitted, x.usual_and_customary_charge, x.gross_amount_due,
-        cardinality(x.syntax) = 0, x.plan_year, x.plan_id, x.plan_type, x.benefit_design_id, x.deductible,
-        x.deductible_tiers, x.oop_max, x.insulin_cap_per_month, x.insulin_deductible_exempt, x.acip_vaccines_zero,
-        x.brand_penalty_daw, x.brand_penalty_counts_to_oop, x.rts_threshold, x.rts_lookback_days, x.member_id,
-        x.pharmacy_id, x.contract_id, x.ingredient_basis, x.brand_awp_discount, x.generic_awp_discount,
-        x.brand_dispensing_fee, x.generic_dispensing_fee, x.mac_list_id, x.drug_ndc, x.is_brand, x.multi_source_code,
-        x.drug_group, x.therapeutic_class, x.is_insulin, x.is_vaccine, x.tier, x.step_therapy_class,
-        x.step_lookback_days, x.pa_number,
-        claims.edit_codes(x.syntax, ROW(
-            x.plan_id IS NULL AND x.routable AND NOT EXISTS (SELECT FROM plan.plans AS p2 WHERE p2.bin = x.bin),
-            x.plan_id IS NULL AND x.routable AND EXISTS (SELECT FROM plan.plans AS p2 WHERE p2.bin = x.bin)
-            AND NOT EXISTS (SELECT FROM plan.plans AS p2 WHERE p2.bin = x.bin AND p2.pcn = x.pcn),
-            x.plan_id IS NULL AND x.routable
-            AND EXISTS (SELECT FROM plan.plans AS p2 WHERE p2.bin = x.bin AND p2.pcn = x.pcn),
-            x.member_id IS NULL AND x.matchable
-            AND NOT EXISTS (SELECT FROM member.members AS m2 WHERE m2.cardholder_id = x.cardholder_id),
-            x.member_id IS NULL AND x.matchable
-            AND EXISTS (SELECT FROM member.members AS m2 WHERE m2.cardholder_id = x.cardholder_id),
-            CASE WHEN x.member_id IS NOT NULL AND x.plan_id IS NOT NULL AND x.date_of_service IS NOT NULL THEN coalesce(
-                CASE WHEN x.span_plan_id IS NOT NULL AND x.span_plan_id = x.plan_id THEN NULL ELSE
-                    claims.coverage_reject(
-                        x.span_plan_id, x.plan_id, x.date_of_service,
-                        (SELECT min(s2.effective_date) FROM member.coverage_spans AS s2 WHERE s2.member_id = x.member_id),
-                        le.termination_date, le.terminated
-                    )
-                END,
-                CASE WHEN x.benefit_design_id IS NULL THEN '65' END
-            ) END,
-            CASE WHEN x.syntax_npi_ok THEN x.pharmacy_id IS NULL END,
-            CASE WHEN x.pharmacy_id IS NOT NULL AND x.plan_id IS NOT NULL AND x.date_of_service IS NOT NULL
-                THEN x.contract_id IS NULL END,
-            CASE WHEN x.syntax_prescriber_ok THEN x.prescriber_found IS NULL END,
-            CASE WHEN x.syntax_prescriber_ok THEN x.prescriber_deactivated_on <= x.date_of_service END,
-            CASE WHEN x.syntax_product_ok THEN x.drug_ndc IS NULL END,
-            CASE WHEN x.syntax_product_ok THEN x.market_end_date < x.date_of_service END,
-            CASE WHEN x.drug_ndc IS NOT NULL AND x.benefit_design_id IS NOT NULL THEN x.formulary_entry_id IS NULL END,
-            x.entry_excluded,
-            CASE WHEN x.formulary_entry_id IS NOT NULL AND x.member_id IS NOT NULL THEN x.age < x.min_age END,
-            CASE WHEN x.formulary_entry_id IS NOT NULL AND x.member_id IS NOT NULL THEN x.age > x.max_age END,
-            CASE WHEN x.formulary_entry_id IS NOT NULL AND x.member_id IS NOT NULL
-                THEN x.entry_gender IS NOT NULL AND x.member_gender <> x.entry_gender END,
-            x.days_supply > x.max_days_supply,
-            CASE WHEN x.um_checked THEN x.pa_required AND x.pa_number IS NULL END,
-            CASE WHEN x.um_checked THEN x.quantity_dispensed > x.pa_quantity END,
-            CASE WHEN x.ql_quantity IS NOT NULL AND x.days_supply > 0
-                THEN x.quantity_dispensed * x.ql_days > x.ql_quantity * x.days_supply END,
-            NULL,
-            NULL
-        )::claims.edit_facts),
-        coalesce(x.um_checked AND x.step_therapy_class IS NOT NULL AND x.pa_number IS NULL, FALSE),
-        x.drug_ndc IS NOT NULL AND x.member_id IS NOT NULL AND x.benefit_design_id IS NOT NULL
-        AND coalesce(x.submission_clarification_code, 0) NOT IN (3, 4, 5, 13, 14)
+        y.line_no, y.bin, y.pcn, y.group_id, y.cardholder_id, y.person_code, y.patient_date_of_birth,
+        y.patient_gender_code, y.date_of_service, y.service_provider_id, y.prescriber_id, y.product_id,
+        y.quantity_dispensed, y.days_supply, y.fill_number, y.daw_code, y.rx_number, y.date_prescription_written,
+        y.submission_clarification_code, y.prior_authorization_number_submitted, y.ingredient_cost_submitted,
+        y.dispensing_fee_submitted, y.usual_and_customary_charge, y.gross_amount_due, y.plan_year, y.plan_id,
+        y.plan_type, y.benefit_design_id, y.deductible, y.deductible_tiers, y.oop_max, y.insulin_cap_per_month,
+        y.insulin_deductible_exempt, y.acip_vaccines_zero, y.brand_penalty_daw, y.brand_penalty_counts_to_oop,
+        y.rts_threshold, y.rts_lookback_days, y.member_id, y.pharmacy_id, y.contract_id, y.ingredient_basis,
+        y.brand_awp_discount, y.generic_awp_discount, y.brand_dispensing_fee, y.generic_dispensing_fee,
+        y.mac_list_id, y.drug_ndc, y.is_brand, y.multi_source_code, y.drug_group, y.therapeutic_class,
+        y.is_insulin, y.is_vaccine, y.tier, y.step_therapy_class, y.step_lookback_days, y.pa_number, y.syntax_ok,
+        y.independent_codes, y.syntax_ok AND cardinality(y.independent_codes) = 0 AS base_ok, y.step_needed,
+        y.rts_eligible
     FROM (
         SELECT
-            bc.*,
-            row_number() OVER (ORDER BY bc.date_of_service, bc.line_no)::int AS ord,
-            syn.codes AS syntax,
-            bc.bin IS NOT NULL AND bc.pcn IS NOT NULL AND bc.group_id IS NOT NULL AND '01' <> ALL(syn.codes) AS routable,
-            bc.cardholder_id IS NOT NULL AND bc.person_code IS NOT NULL AND '08' <> ALL(syn.codes) AS matchable,
-            '05' <> ALL(syn.codes) AS syntax_npi_ok,
-            '25' <> ALL(syn.codes) AS syntax_prescriber_ok,
-            '21' <> ALL(syn.codes) AS syntax_product_ok,
-            extract(YEAR FROM bc.date_of_service)::smallint AS plan_year,
-            p.plan_id, p.plan_type,
-            bd.benefit_design_id, bd.deductible, bd.deductible_tiers, bd.oop_max, bd.insulin_cap_per_month,
-            bd.insulin_deductible_exempt, bd.acip_vaccines_zero, bd.brand_penalty_daw, bd.brand_penalty_counts_to_oop,
-            bd.rts_threshold, bd.rts_lookback_days, bd.max_days_supply,
-            m.member_id, m.gender AS member_gender,
-            extract(YEAR FROM age(bc.date_of_service, m.date_of_birth))::int AS age,
-            cs.plan_id AS span_plan_id,
-            ph.pharmacy_id,
-            k.contract_id, k.ingredient_basis, k.brand_awp_discount, k.generic_awp_discount,
-            k.brand_dispensing_fee, k.generic_dispensing_fee, k.mac_list_id,
-            pr.prescriber_id AS prescriber_found, pr.deactivated_on AS prescriber_deactivated_on,
-            d.ndc11 AS drug_ndc, d.is_brand, d.multi_source_code, d.drug_group, d.therapeutic_class,
-            d.is_insulin, d.is_vaccine, d.market_end_date,
-            fe.formulary_entry_id, fe.tier, fe.is_excluded AS entry_excluded, fe.pa_required, fe.ql_quantity,
-            fe.ql_days, fe.step_therapy_class, fe.step_lookback_days, fe.min_age, fe.max_age,
-            fe.gender AS entry_gender,
-            fe.formulary_entry_id IS NOT NULL AND m.member_id IS NOT NULL
-            AND (fe.pa_required OR fe.step_therapy_class IS NOT NULL) AS um_checked,
-            pa.pa_number, pa.approved_quantity AS pa_quantity
-        FROM claims.batch_claims AS bc
-        CROSS JOIN LATERAL (
-            SELECT claims.syntax_rejects(ROW(
-                bc.bin, bc.pcn, bc.group_id, bc.cardholder_id, bc.person_code, bc.patient_date_of_birth,
-                bc.patient_gender_code, bc.date_of_service, bc.service_provider_id, bc.prescriber_id,
-                bc.product_id, bc.quantity_dispensed, bc.days_supply, bc.fill_number, bc.daw_code, bc.rx_number,
-                bc.date_prescription_written, bc.submission_clarification_code,
-                bc.prior_authorization_number_submitted, bc.ingredient_cost_submitted,
-                bc.dispensing_fee_submitted, bc.usual_and_customary_charge, bc.gross_amount_due
-            )::claims.claim_request, v_as_of) AS codes
-        ) AS syn
-        LEFT JOIN plan.plans AS p
-            ON bc.bin = p.bin AND bc.pcn = p.pcn AND bc.group_id = p.group_id AND '01' <> ALL(syn.codes)
-        LEFT JOIN plan.benefit_designs AS bd
-            ON p.plan_id = bd.plan_id AND bd.plan_year = extract(YEAR FROM bc.date_of_service)
-        LEFT JOIN member.members AS m
-            ON bc.cardholder_id = m.cardholder_id AND bc.person_code = m.person_code AND '08' <> ALL(syn.codes)
-        LEFT JOIN member.coverage_spans AS cs
-            ON m.member_id = cs.member_id AND p.plan_id IS NOT NULL
-            AND daterange(cs.effective_date, cs.termination_date, '[]') @> bc.date_of_service
-        LEFT JOIN network.pharmacies AS ph ON bc.service_provider_id = ph.npi AND '05' <> ALL(syn.codes)
-        LEFT JOIN network.participations AS pp
-            ON ph.pharmacy_id = pp.pharmacy_id AND p.network_id = pp.network_id
-            AND daterange(pp.effective_date, pp.termination_date, '[]') @> bc.date_of_service
-        LEFT JOIN network.contracts AS k ON pp.contract_id = k.contract_id
-        LEFT JOIN network.prescribers AS pr ON bc.prescriber_id = pr.npi AND '25' <> ALL(syn.codes)
-        LEFT JOIN drug.drugs AS d ON bc.product_id = d.ndc11 AND '21' <> ALL(syn.codes)
-        LEFT JOIN plan.formulary_entries AS fe
-            ON bd.formulary_id = fe.formulary_id AND d.ndc11 = fe.ndc11
-            AND daterange(fe.effective_date, fe.termination_date, '[]') @> bc.date_of_service
-        LEFT JOIN LATERAL (
-            SELECT a.pa_number, a.approved_quantity FROM claims.prior_authorizations AS a
-            WHERE a.member_id = m.member_id AND a.drug_group = d.drug_group
-                AND a.status IN ('approved', 'partially_approved', 'expired')
-                AND bc.date_of_service BETWEEN a.effective_date AND a.expiration_date
-            ORDER BY a.prior_authorization_id DESC LIMIT 1
-        ) AS pa ON fe.pa_required OR fe.step_therapy_class IS NOT NULL
-        WHERE bc.batch_id = p_batch_id
-        -- Claim ids are handed out in processing order, as the one-by-one path would.
-        ORDER BY bc.date_of_service, bc.line_no
-    ) AS x
-    -- The span that ended last before the date of service (only read when the date is not covered).
-    LEFT JOIN LATERAL (
-        SELECT s2.termination_date, s2.termination_reason IS NOT NULL AS terminated
-        FROM member.coverage_spans AS s2
-        WHERE s2.member_id = x.member_id AND s2.termination_date < x.date_of_service
-        ORDER BY s2.termination_date DESC LIMIT 1
-    ) AS le ON x.member_id IS NOT NULL AND x.plan_id IS NOT NULL AND x.span_plan_id IS DISTINCT FROM x.plan_id;
+            x.*,
+            cardinality(x.syntax) = 0 AS syntax_ok,
+            claims.edit_codes(x.syntax, ROW(
+                x.f_bin_unknown, x.f_pcn_unknown, x.f_group_unknown, x.f_cardholder_unknown, x.f_person_code_unknown,
+                x.f_coverage_reject, x.f_pharmacy_unknown, x.f_pharmacy_not_in_network, x.f_prescriber_unknown,
+                x.f_prescriber_inactive, x.f_product_unknown, x.f_product_discontinued, x.f_not_on_formulary,
+                x.f_excluded, x.f_under_min_age, x.f_over_max_age, x.f_gender_not_covered, x.f_days_supply_over_limit,
+                x.f_pa_missing, x.f_pa_quantity_exceeded, x.f_quantity_limit_exceeded, NULL, NULL
+            )::claims.edit_facts) AS independent_codes
+        FROM (
+            SELECT
+                x0.*,
+                x0.plan_id IS NULL AND x0.routable AND NOT EXISTS (SELECT FROM plan.plans AS p2 WHERE p2.bin = x0.bin)
+                    AS f_bin_unknown,
+                x0.plan_id IS NULL AND x0.routable AND EXISTS (SELECT FROM plan.plans AS p2 WHERE p2.bin = x0.bin)
+                AND NOT EXISTS (SELECT FROM plan.plans AS p2 WHERE p2.bin = x0.bin AND p2.pcn = x0.pcn) AS f_pcn_unknown,
+                x0.plan_id IS NULL AND x0.routable
+                AND EXISTS (SELECT FROM plan.plans AS p2 WHERE p2.bin = x0.bin AND p2.pcn = x0.pcn) AS f_group_unknown,
+                x0.member_id IS NULL AND x0.matchable
+                AND NOT EXISTS (SELECT FROM member.members AS m2 WHERE m2.cardholder_id = x0.cardholder_id)
+                    AS f_cardholder_unknown,
+                x0.member_id IS NULL AND x0.matchable
+                AND EXISTS (SELECT FROM member.members AS m2 WHERE m2.cardholder_id = x0.cardholder_id)
+                    AS f_person_code_unknown,
+                CASE WHEN x0.member_id IS NOT NULL AND x0.plan_id IS NOT NULL AND x0.date_of_service IS NOT NULL
+                    THEN coalesce(
+                        CASE WHEN x0.span_plan_id IS NOT NULL AND x0.span_plan_id = x0.plan_id THEN NULL ELSE
+                            claims.coverage_reject(
+                                x0.span_plan_id, x0.plan_id, x0.date_of_service,
+                                (
+                                    SELECT min(s2.effective_date) FROM member.coverage_spans AS s2
+                                    WHERE s2.member_id = x0.member_id
+                                ),
+                                (
+                                    SELECT s2.termination_date FROM member.coverage_spans AS s2
+                                    WHERE s2.member_id = x0.member_id AND s2.termination_date < x0.date_of_service
+                                    ORDER BY s2.termination_date DESC LIMIT 1
+                                ),
+                                (
+                                    SELECT s2.termination_reason IS NOT NULL FROM member.coverage_spans AS s2
+                                    WHERE s2.member_id = x0.member_id AND s2.termination_date < x0.date_of_service
+                                    ORDER BY s2.termination_date DESC LIMIT 1
+                                )
+                            )
+                        END,
+                        CASE WHEN x0.benefit_design_id IS NULL THEN '65' END
+                    )
+                END::varchar(3) AS f_coverage_reject,
+                CASE WHEN x0.syntax_npi_ok THEN x0.pharmacy_id IS NULL END AS f_pharmacy_unknown,
+                CASE WHEN x0.pharmacy_id IS NOT NULL AND x0.plan_id IS NOT NULL AND x0.date_of_service IS NOT NULL
+                    THEN x0.contract_id IS NULL END AS f_pharmacy_not_in_network,
+                CASE WHEN x0.syntax_prescriber_ok THEN x0.prescriber_found IS NULL END AS f_prescriber_unknown,
+                CASE WHEN x0.syntax_prescriber_ok THEN x0.prescriber_deactivated_on <= x0.date_of_service END
+                    AS f_prescriber_inactive,
+                CASE WHEN x0.syntax_product_ok THEN x0.drug_ndc IS NULL END AS f_product_unknown,
+                CASE WHEN x0.syntax_product_ok THEN x0.market_end_date < x0.date_of_service END AS f_product_discontinued,
+                CASE WHEN x0.drug_ndc IS NOT NULL AND x0.benefit_design_id IS NOT NULL
+                    THEN x0.formulary_entry_id IS NULL END AS f_not_on_formulary,
+                x0.entry_excluded AS f_excluded,
+                CASE WHEN x0.formulary_entry_id IS NOT NULL AND x0.member_id IS NOT NULL THEN x0.age < x0.min_age END
+                    AS f_under_min_age,
+                CASE WHEN x0.formulary_entry_id IS NOT NULL AND x0.member_id IS NOT NULL THEN x0.age > x0.max_age END
+                    AS f_over_max_age,
+                CASE WHEN x0.formulary_entry_id IS NOT NULL AND x0.member_id IS NOT NULL
+                    THEN x0.entry_gender IS NOT NULL AND x0.member_gender <> x0.entry_gender END AS f_gender_not_covered,
+                x0.days_supply > x0.max_days_supply AS f_days_supply_over_limit,
+                CASE WHEN x0.um_checked THEN x0.pa_required AND x0.pa_number IS NULL END AS f_pa_missing,
+                CASE WHEN x0.um_checked THEN x0.quantity_dispensed > x0.pa_quantity END AS f_pa_quantity_exceeded,
+                CASE WHEN x0.ql_quantity IS NOT NULL AND x0.days_supply > 0
+                    THEN x0.quantity_dispensed * x0.ql_days > x0.ql_quantity * x0.days_supply END
+                    AS f_quantity_limit_exceeded,
+                coalesce(x0.um_checked AND x0.step_therapy_class IS NOT NULL AND x0.pa_number IS NULL, FALSE)
+                    AS step_needed,
+                x0.drug_ndc IS NOT NULL AND x0.member_id IS NOT NULL AND x0.benefit_design_id IS NOT NULL
+                AND coalesce(x0.submission_clarification_code, 0) NOT IN (3, 4, 5, 13, 14) AS rts_eligible
+        FROM (
+            SELECT
+                j.*,
+                syn.codes AS syntax,
+                j.bin IS NOT NULL AND j.pcn IS NOT NULL AND j.group_id IS NOT NULL AND '01' <> ALL(syn.codes)
+                    AS routable,
+                j.cardholder_id IS NOT NULL AND j.person_code IS NOT NULL AND '08' <> ALL(syn.codes) AS matchable,
+                '05' <> ALL(syn.codes) AS syntax_npi_ok,
+                '25' <> ALL(syn.codes) AS syntax_prescriber_ok,
+                '21' <> ALL(syn.codes) AS syntax_product_ok
+            FROM (
+                -- Lookups first: an identifier that matches a stored row is well-formed (the row's own
+                -- constraints say so), which spares the syntax edit most of its work.
+                SELECT
+                    bc.*,
+                    extract(YEAR FROM bc.date_of_service)::smallint AS plan_year,
+                    p.plan_id, p.plan_type,
+                    bd.benefit_design_id, bd.deductible, bd.deductible_tiers, bd.oop_max, bd.insulin_cap_per_month,
+                    bd.insulin_deductible_exempt, bd.acip_vaccines_zero, bd.brand_penalty_daw,
+                    bd.brand_penalty_counts_to_oop, bd.rts_threshold, bd.rts_lookback_days, bd.max_days_supply,
+                    m.member_id, m.gender AS member_gender,
+                    extract(YEAR FROM age(bc.date_of_service, m.date_of_birth))::int AS age,
+                    cs.plan_id AS span_plan_id,
+                    ph.pharmacy_id,
+                    k.contract_id, k.ingredient_basis, k.brand_awp_discount, k.generic_awp_discount,
+                    k.brand_dispensing_fee, k.generic_dispensing_fee, k.mac_list_id,
+                    pr.prescriber_id AS prescriber_found, pr.deactivated_on AS prescriber_deactivated_on,
+                    d.ndc11 AS drug_ndc, d.is_brand, d.multi_source_code, d.drug_group, d.therapeutic_class,
+                    d.is_insulin, d.is_vaccine, d.market_end_date,
+                    fe.formulary_entry_id, fe.tier, fe.is_excluded AS entry_excluded, fe.pa_required, fe.ql_quantity,
+                    fe.ql_days, fe.step_therapy_class, fe.step_lookback_days, fe.min_age, fe.max_age,
+                    fe.gender AS entry_gender,
+                    fe.formulary_entry_id IS NOT NULL AND m.member_id IS NOT NULL
+                    AND (fe.pa_required OR fe.step_therapy_class IS NOT NULL) AS um_checked,
+                    CASE WHEN fe.pa_required OR fe.step_therapy_class IS NOT NULL THEN (
+                        SELECT a.pa_number FROM claims.prior_authorizations AS a
+                        WHERE a.member_id = m.member_id AND a.drug_group = d.drug_group
+                            AND a.status IN ('approved', 'partially_approved', 'expired')
+                            AND bc.date_of_service BETWEEN a.effective_date AND a.expiration_date
+                        ORDER BY a.prior_authorization_id DESC LIMIT 1
+                    ) END AS pa_number,
+                    CASE WHEN fe.pa_required OR fe.step_therapy_class IS NOT NULL THEN (
+                        SELECT a.approved_quantity FROM claims.prior_authorizations AS a
+                        WHERE a.member_id = m.member_id AND a.drug_group = d.drug_group
+                            AND a.status IN ('approved', 'partially_approved', 'expired')
+                            AND bc.date_of_service BETWEEN a.effective_date AND a.expiration_date
+                        ORDER BY a.prior_authorization_id DESC LIMIT 1
+                    ) END AS pa_quantity
+                FROM claims.batch_claims AS bc
+                LEFT JOIN plan.plans AS p ON bc.bin = p.bin AND bc.pcn = p.pcn AND bc.group_id = p.group_id
+                LEFT JOIN plan.benefit_designs AS bd
+                    ON p.plan_id = bd.plan_id AND bd.plan_year = extract(YEAR FROM bc.date_of_service)
+                LEFT JOIN member.members AS m ON bc.cardholder_id = m.cardholder_id AND bc.person_code = m.person_code
+                LEFT JOIN member.coverage_spans AS cs
+                    ON m.member_id = cs.member_id AND p.plan_id IS NOT NULL
+                    AND daterange(cs.effective_date, cs.termination_date, '[]') @> bc.date_of_service
+                LEFT JOIN network.pharmacies AS ph ON bc.service_provider_id = ph.npi
+                LEFT JOIN network.participations AS pp
+                    ON ph.pharmacy_id = pp.pharmacy_id AND p.network_id = pp.network_id
+                    AND daterange(pp.effective_date, pp.termination_date, '[]') @> bc.date_of_service
+                LEFT JOIN network.contracts AS k ON pp.contract_id = k.contract_id
+                LEFT JOIN network.prescribers AS pr ON bc.prescriber_id = pr.npi
+                LEFT JOIN drug.drugs AS d ON bc.product_id = d.ndc11
+                LEFT JOIN plan.formulary_entries AS fe
+                    ON bd.formulary_id = fe.formulary_id AND d.ndc11 = fe.ndc11
+                    AND daterange(fe.effective_date, fe.termination_date, '[]') @> bc.date_of_service
+                WHERE bc.batch_id = p_batch_id
+            ) AS j
+            CROSS JOIN LATERAL (
+                SELECT claims.syntax_rejects(
+                    ROW(
+                        j.bin, j.pcn, j.group_id, j.cardholder_id, j.person_code, j.patient_date_of_birth,
+                        j.patient_gender_code, j.date_of_service, j.service_provider_id, j.prescriber_id,
+                        j.product_id, j.quantity_dispensed, j.days_supply, j.fill_number, j.daw_code, j.rx_number,
+                        j.date_prescription_written, j.submission_clarification_code,
+                        j.prior_authorization_number_submitted, j.ingredient_cost_submitted,
+                        j.dispensing_fee_submitted, j.usual_and_customary_charge, j.gross_amount_due
+                    )::claims.claim_request,
+                    v_as_of, j.plan_id IS NOT NULL, j.member_id IS NOT NULL, j.pharmacy_id IS NOT NULL,
+                    j.prescriber_found IS NOT NULL, j.drug_ndc IS NOT NULL
+                ) AS codes
+                OFFSET 0  -- evaluate the syntax edit once per claim, not once per reference
+            ) AS syn
+        ) AS x0
+        OFFSET 0  -- the facts as plain columns, so claims.edit_codes is inlined once per claim
+        ) AS x
+    ) AS y;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
-    ANALYZE claims_work.facts;
+    RAISE DEBUG 'batch %: facts built (% s)', p_batch_id, round(extract(EPOCH FROM clock_timestamp() - v_started), 2);
+    -- Only what the next joins group on needs statistics; the joins are all hash joins (no index).
+    ANALYZE claims_work.facts (member_id, drug_group, line_no);
     RAISE NOTICE 'batch %: edits of % claims (% s)', p_batch_id, v_rows,
         round(extract(EPOCH FROM clock_timestamp() - v_started), 1);
 
-    -- Stored history the dependent edits read: paid, unreversed claims.
-    UPDATE claims_work.facts AS w SET duplicate_of_claim_id = c.claim_id, is_duplicate = TRUE
-    FROM claims.claims AS c
-    WHERE w.syntax_ok AND c.service_provider_id = w.service_provider_id AND c.rx_number = w.rx_number
-        AND c.fill_number = w.fill_number AND c.date_of_service = w.date_of_service
-        AND c.transaction_response_status = 'P' AND c.reversed_by_claim_id IS NULL;
-    UPDATE claims_work.facts AS w SET step_needed = FALSE
-    WHERE w.step_needed AND EXISTS (
-        SELECT FROM claims.claims AS c
-        INNER JOIN drug.drugs AS d ON c.product_id = d.ndc11
-        WHERE c.member_id = w.member_id AND c.transaction_response_status = 'P' AND c.reversed_by_claim_id IS NULL
-            AND c.date_of_service BETWEEN w.date_of_service - w.step_lookback_days AND w.date_of_service
-            AND d.therapeutic_class = w.step_therapy_class
-    );
+    -- ---------------------------------------------------------------------------------------------
+    -- Pass 2: duplicates, step therapy and refill too soon among the claims that can depend on others.
+    -- ---------------------------------------------------------------------------------------------
+    -- Stored history: paid, unreversed fills of the batch's members and drug groups (refill too soon).
     INSERT INTO claims_work.history (member_id, drug_group, date_of_service, claim_id, days_supply, quantity_dispensed)
     SELECT c.member_id, d.drug_group, c.date_of_service, c.claim_id, c.days_supply, c.quantity_dispensed
     FROM (
-        SELECT w.member_id, w.drug_group, min(w.date_of_service - w.rts_lookback_days) AS lo, max(w.date_of_service) AS hi
-        FROM claims_work.facts AS w WHERE w.rts_eligible
-        GROUP BY w.member_id, w.drug_group
+        SELECT f.member_id, f.drug_group, min(f.date_of_service - f.rts_lookback_days) AS lo, max(f.date_of_service) AS hi
+        FROM claims_work.facts AS f WHERE f.rts_eligible
+        GROUP BY f.member_id, f.drug_group
     ) AS g
     INNER JOIN claims.claims AS c ON g.member_id = c.member_id AND c.date_of_service BETWEEN g.lo AND g.hi
     INNER JOIN drug.drugs AS d ON c.product_id = d.ndc11 AND g.drug_group = d.drug_group
     WHERE c.transaction_response_status = 'P' AND c.reversed_by_claim_id IS NULL;
+    RAISE DEBUG 'batch %: history read (% s)', p_batch_id, round(extract(EPOCH FROM clock_timestamp() - v_started), 2);
 
-    -- Which claims can depend on others: a member's drug group with history or several claims in the
-    -- batch (refill too soon); a pharmacy/Rx/fill/date key occurring more than once (duplicates).
-    UPDATE claims_work.facts AS w SET dep_rts = TRUE
+    -- The claims that can depend on others, with their stored duplicate and step-therapy history.
+    INSERT INTO claims_work.state (
+        line_no, member_id, drug_group, service_provider_id, rx_number, fill_number, date_of_service, days_supply,
+        quantity_dispensed, base_ok, syntax_ok, in_rts_group, in_dup_group, rts_eligible, rts_lookback_days,
+        rts_threshold, step_needed, step_therapy_class, step_lookback_days, duplicate_of_claim_id, is_duplicate, paid
+    )
+    SELECT
+        g.line_no, g.member_id, g.drug_group, g.service_provider_id, g.rx_number, g.fill_number, g.date_of_service,
+        g.days_supply, g.quantity_dispensed, g.base_ok, g.syntax_ok, g.in_rts_group, g.in_dup_group, g.rts_eligible,
+        g.rts_lookback_days, g.rts_threshold,
+        g.step_needed AND NOT EXISTS (
+            SELECT FROM claims.claims AS c
+            INNER JOIN drug.drugs AS d ON c.product_id = d.ndc11
+            WHERE c.member_id = g.member_id AND c.transaction_response_status = 'P' AND c.reversed_by_claim_id IS NULL
+                AND c.date_of_service BETWEEN g.date_of_service - g.step_lookback_days AND g.date_of_service
+                AND d.therapeutic_class = g.step_therapy_class
+        ),
+        g.step_therapy_class, g.step_lookback_days, hd.claim_id, hd.claim_id IS NOT NULL,
+        g.base_ok AND hd.claim_id IS NULL
     FROM (
-        SELECT b.member_id, b.drug_group FROM claims_work.facts AS b
-        WHERE b.member_id IS NOT NULL AND b.drug_ndc IS NOT NULL
-        GROUP BY b.member_id, b.drug_group
-        HAVING count(*) > 1 OR EXISTS (
-            SELECT FROM claims_work.history AS h WHERE h.member_id = b.member_id AND h.drug_group = b.drug_group
-        )
+        SELECT
+            f.*,
+            f.member_id IS NOT NULL AND f.drug_ndc IS NOT NULL AND (
+                count(*) OVER (PARTITION BY f.member_id, f.drug_group) > 1
+                OR EXISTS (
+                    SELECT FROM claims_work.history AS h WHERE h.member_id = f.member_id AND h.drug_group = f.drug_group
+                )
+            ) AS in_rts_group,
+            f.syntax_ok AND count(*) FILTER (WHERE f.syntax_ok) OVER (
+                PARTITION BY f.service_provider_id, f.rx_number, f.fill_number, f.date_of_service
+            ) > 1 AS in_dup_group
+        FROM claims_work.facts AS f
     ) AS g
-    WHERE w.member_id = g.member_id AND w.drug_group = g.drug_group;
-    UPDATE claims_work.facts AS w SET dep_dup = TRUE
-    FROM (
-        SELECT b.service_provider_id, b.rx_number, b.fill_number, b.date_of_service FROM claims_work.facts AS b
-        WHERE b.syntax_ok
-        GROUP BY b.service_provider_id, b.rx_number, b.fill_number, b.date_of_service
-        HAVING count(*) > 1
-    ) AS g
-    WHERE w.syntax_ok AND w.service_provider_id = g.service_provider_id AND w.rx_number = g.rx_number
-        AND w.fill_number = g.fill_number AND w.date_of_service = g.date_of_service;
-    -- Optimistic start: every claim the independent edits pass is paid.
-    UPDATE claims_work.facts AS w SET paid = TRUE
-    WHERE w.syntax_ok AND NOT w.is_duplicate AND cardinality(w.independent_codes) = 0;
+    LEFT JOIN LATERAL (
+        SELECT c.claim_id FROM claims.claims AS c
+        WHERE g.syntax_ok AND c.service_provider_id = g.service_provider_id AND c.rx_number = g.rx_number
+            AND c.fill_number = g.fill_number AND c.date_of_service = g.date_of_service
+            AND c.transaction_response_status = 'P' AND c.reversed_by_claim_id IS NULL
+    ) AS hd ON TRUE
+    WHERE g.in_rts_group OR g.in_dup_group OR g.step_needed OR hd.claim_id IS NOT NULL;
+    ANALYZE claims_work.state;
+    INSERT INTO claims_work.step_prerequisites (line_no, member_id, therapeutic_class, date_of_service, base_ok)
+    SELECT f.line_no, f.member_id, f.therapeutic_class, f.date_of_service, f.base_ok
+    FROM claims_work.facts AS f
+    WHERE (f.member_id, f.therapeutic_class) IN (
+        SELECT st.member_id, st.step_therapy_class FROM claims_work.state AS st WHERE st.step_needed
+    );
+    RAISE DEBUG 'batch %: dependency state built (% s)', p_batch_id, round(extract(EPOCH FROM clock_timestamp() - v_started), 2);
+    INSERT INTO claims_work.dirty_members SELECT DISTINCT st.member_id FROM claims_work.state AS st
+    WHERE st.member_id IS NOT NULL;
+    INSERT INTO claims_work.dirty_keys
+    SELECT DISTINCT st.service_provider_id, st.rx_number, st.fill_number, st.date_of_service
+    FROM claims_work.state AS st WHERE st.in_dup_group;
 
-    -- ---------------------------------------------------------------------------------------------
-    -- Pass 2: duplicates, step therapy and refill too soon inside the batch, to a fixed point.
-    -- ---------------------------------------------------------------------------------------------
     LOOP
         v_passes := v_passes + 1;
-        -- A duplicate of an earlier paid claim of the batch.
-        UPDATE claims_work.facts AS w SET is_duplicate = n.dup_ord IS NOT NULL, duplicate_of_ord = n.dup_ord
+        -- A duplicate of an earlier paid claim of the batch (same pharmacy, Rx, fill and date of service).
+        UPDATE claims_work.state AS st SET is_duplicate = n.dup_line IS NOT NULL, duplicate_of_line = n.dup_line
         FROM (
-            SELECT b.line_no, min(CASE WHEN b.paid THEN b.ord END) OVER (
+            SELECT b.line_no, min(CASE WHEN b.paid THEN b.line_no END) OVER (
                 PARTITION BY b.service_provider_id, b.rx_number, b.fill_number, b.date_of_service
-                ORDER BY b.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-            ) AS dup_ord
-            FROM claims_work.facts AS b WHERE b.dep_dup
+                ORDER BY b.line_no ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            ) AS dup_line
+            FROM claims_work.state AS b
+            INNER JOIN claims_work.dirty_keys AS dk
+                ON b.service_provider_id = dk.service_provider_id AND b.rx_number = dk.rx_number
+                AND b.fill_number = dk.fill_number AND b.date_of_service = dk.date_of_service
+            WHERE b.in_dup_group
         ) AS n
-        WHERE w.line_no = n.line_no AND w.duplicate_of_claim_id IS NULL AND w.duplicate_of_ord IS DISTINCT FROM n.dup_ord;
-        -- Step therapy met by an earlier paid claim of the batch.
-        UPDATE claims_work.facts AS w SET step_therapy_unmet = n.unmet
+        WHERE st.line_no = n.line_no AND st.duplicate_of_claim_id IS NULL
+            AND st.duplicate_of_line IS DISTINCT FROM n.dup_line;
+        -- Step therapy met by an earlier paid claim of the batch (of a member looked at again).
+        UPDATE claims_work.state AS st SET step_therapy_unmet = n.unmet
         FROM (
-            SELECT k.line_no, NOT EXISTS (
-                SELECT FROM claims_work.facts AS j
-                WHERE j.member_id = k.member_id AND j.therapeutic_class = k.step_therapy_class AND j.paid
-                    AND j.ord < k.ord AND j.date_of_service >= k.date_of_service - k.step_lookback_days
-            ) AS unmet
-            FROM claims_work.facts AS k WHERE k.step_needed
+            SELECT k.line_no, NOT coalesce(bool_or(
+                coalesce(js.paid, j.base_ok)
+                AND (j.date_of_service, j.line_no) < (k.date_of_service, k.line_no)
+                AND j.date_of_service >= k.date_of_service - k.step_lookback_days
+            ), FALSE) AS unmet
+            FROM claims_work.state AS k
+            INNER JOIN claims_work.dirty_members AS dm ON k.member_id = dm.member_id
+            LEFT JOIN claims_work.step_prerequisites AS j
+                ON k.member_id = j.member_id AND k.step_therapy_class = j.therapeutic_class
+            LEFT JOIN claims_work.state AS js ON j.line_no = js.line_no
+            WHERE k.step_needed
+            GROUP BY k.line_no
         ) AS n
-        WHERE w.line_no = n.line_no AND w.step_therapy_unmet IS DISTINCT FROM n.unmet;
-        -- Refill too soon over stored history and earlier paid claims of the batch (as in
-        -- claims.adjudicate_claim): supply end = max over fills j of (date_j + days supply of j and of every
-        -- later fill) = (date_j - paid days before j) + paid days before k.
-        UPDATE claims_work.facts AS w
-        SET refill_too_soon = coalesce(
-            n.reach - (w.date_of_service - v_epoch) > floor((1 - w.rts_threshold) * n.last_days)::int, FALSE
-        ),
-            rts_reach = n.reach, rts_last_date = n.last_date, rts_last_days = n.last_days,
-            rts_last_quantity = n.last_quantity
-        FROM (
-            WITH seq AS (
-                SELECT
-                    h.member_id, h.drug_group, h.date_of_service, 0 AS src, h.claim_id AS o, h.days_supply,
-                    h.quantity_dispensed, TRUE AS paid, NULL::int AS line_no, NULL::int AS lookback,
-                    FALSE AS eligible
-                FROM claims_work.history AS h
-                UNION ALL
-                SELECT
-                    b.member_id, b.drug_group, b.date_of_service, 1 AS src, b.ord AS o, b.days_supply,
-                    b.quantity_dispensed, b.paid, b.line_no, b.rts_lookback_days AS lookback, b.rts_eligible AS eligible
-                FROM claims_work.facts AS b WHERE b.dep_rts
-            ),
-
-            cum AS (
-                SELECT
-                    s.*,
-                    coalesce(sum(CASE WHEN s.paid THEN s.days_supply END) OVER (
-                        PARTITION BY s.member_id, s.drug_group ORDER BY s.date_of_service, s.src, s.o
-                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                    ), 0) AS days_before
-                FROM seq AS s
+        WHERE st.line_no = n.line_no AND st.step_therapy_unmet IS DISTINCT FROM n.unmet;
+        -- Refill too soon over stored history and earlier paid claims of the batch (as claims.adjudicate_claim
+        -- does it): supply end = max over fills j in the lookback of (date_j + days supply of j and of every
+        -- later fill), i.e. (date_j - paid days before j) + paid days before k; one statement per lookback.
+        TRUNCATE claims_work.rts_result;
+        FOR v_lookback IN
+            SELECT DISTINCT st.rts_lookback_days FROM claims_work.state AS st
+            INNER JOIN claims_work.dirty_members AS dm ON st.member_id = dm.member_id
+            WHERE st.rts_eligible AND st.in_rts_group
+        LOOP
+            EXECUTE format($q$
+                INSERT INTO claims_work.rts_result (line_no, reach, last_date, last_days, last_quantity)
+                WITH seq AS (
+                    SELECT h.member_id, h.drug_group, h.date_of_service, 0 AS src, h.claim_id AS o, h.days_supply,
+                        h.quantity_dispensed, TRUE AS paid, NULL::int AS line_no, FALSE AS eligible
+                    FROM claims_work.history AS h
+                    INNER JOIN claims_work.dirty_members AS dm ON h.member_id = dm.member_id
+                    UNION ALL
+                    SELECT b.member_id, b.drug_group, b.date_of_service, 1, b.line_no, b.days_supply,
+                        b.quantity_dispensed, b.paid, b.line_no, b.rts_eligible AND b.rts_lookback_days = %1$s
+                    FROM claims_work.state AS b
+                    INNER JOIN claims_work.dirty_members AS dm ON b.member_id = dm.member_id
+                    WHERE b.in_rts_group
+                ),
+                numbered AS (
+                    SELECT s.*,
+                        coalesce(sum(s.days_supply) FILTER (WHERE s.paid) OVER before_row, 0) AS days_before,
+                        count(*) FILTER (WHERE s.paid) OVER before_row AS paid_before,
+                        count(*) FILTER (WHERE s.paid) OVER up_to_row AS paid_ordinal
+                    FROM seq AS s
+                    WINDOW
+                        before_row AS (PARTITION BY s.member_id, s.drug_group ORDER BY s.date_of_service, s.src, s.o
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+                        up_to_row AS (PARTITION BY s.member_id, s.drug_group ORDER BY s.date_of_service, s.src, s.o
+                            ROWS UNBOUNDED PRECEDING)
+                ),
+                reached AS (
+                    SELECT n.*,
+                        greatest(
+                            max(CASE WHEN n.paid THEN (n.date_of_service - %2$L::date) - n.days_before END) OVER (
+                                PARTITION BY n.member_id, n.drug_group ORDER BY n.date_of_service
+                                RANGE BETWEEN interval '%1$s days' PRECEDING AND interval '1 day' PRECEDING
+                            ),
+                            max(CASE WHEN n.paid THEN (n.date_of_service - %2$L::date) - n.days_before END) OVER (
+                                PARTITION BY n.member_id, n.drug_group, n.date_of_service ORDER BY n.src, n.o
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                            )
+                        ) AS farthest
+                    FROM numbered AS n
+                )
+                SELECT k.line_no, (k.farthest + k.days_before)::int, j.date_of_service, j.days_supply,
+                    j.quantity_dispensed
+                FROM reached AS k
+                INNER JOIN numbered AS j
+                    ON k.member_id = j.member_id AND k.drug_group = j.drug_group AND j.paid
+                    AND j.paid_ordinal = k.paid_before
+                WHERE k.eligible AND k.farthest IS NOT NULL
+            $q$, v_lookback, v_epoch);
+        END LOOP;
+        -- Only changes are written: most claims are not refused and keep no refill details.
+        UPDATE claims_work.state AS st
+        SET refill_too_soon = TRUE, rts_reach = r.reach, rts_last_date = r.last_date, rts_last_days = r.last_days,
+            rts_last_quantity = r.last_quantity
+        FROM claims_work.rts_result AS r
+        WHERE st.line_no = r.line_no
+            AND r.reach - (st.date_of_service - v_epoch) > floor((1 - st.rts_threshold) * r.last_days)::int
+            AND (NOT st.refill_too_soon OR (st.rts_reach, st.rts_last_date, st.rts_last_days, st.rts_last_quantity)
+                IS DISTINCT FROM (r.reach, r.last_date, r.last_days, r.last_quantity));
+        UPDATE claims_work.state AS st
+        SET refill_too_soon = FALSE, rts_reach = NULL, rts_last_date = NULL, rts_last_days = NULL,
+            rts_last_quantity = NULL
+        WHERE st.refill_too_soon
+            AND st.member_id IN (SELECT dm.member_id FROM claims_work.dirty_members AS dm)
+            AND NOT EXISTS (
+                SELECT FROM claims_work.rts_result AS r
+                WHERE r.line_no = st.line_no
+                    AND r.reach - (st.date_of_service - v_epoch) > floor((1 - st.rts_threshold) * r.last_days)::int
+            );
+        TRUNCATE claims_work.dirty_members, claims_work.dirty_keys;
+        WITH changed AS (
+            UPDATE claims_work.state AS st
+            SET paid = st.base_ok AND NOT st.is_duplicate AND NOT st.step_therapy_unmet AND NOT st.refill_too_soon
+            WHERE st.paid IS DISTINCT FROM (
+                st.base_ok AND NOT st.is_duplicate AND NOT st.step_therapy_unmet AND NOT st.refill_too_soon
             )
-
-            SELECT
-                k.line_no,
-                max((j.date_of_service - v_epoch) - j.days_before) + k.days_before AS reach,
-                (array_agg(j.date_of_service ORDER BY j.date_of_service DESC, j.src DESC, j.o DESC))[1] AS last_date,
-                (array_agg(j.days_supply ORDER BY j.date_of_service DESC, j.src DESC, j.o DESC))[1] AS last_days,
-                (array_agg(j.quantity_dispensed ORDER BY j.date_of_service DESC, j.src DESC, j.o DESC))[1]
-                    AS last_quantity
-            FROM cum AS k
-            LEFT JOIN cum AS j
-                ON k.member_id = j.member_id AND k.drug_group = j.drug_group AND j.paid
-                AND (j.date_of_service, j.src, j.o) < (k.date_of_service, k.src, k.o)
-                AND j.date_of_service >= k.date_of_service - k.lookback
-            WHERE k.src = 1 AND k.eligible
-            GROUP BY k.line_no, k.days_before
-        ) AS n
-        WHERE w.line_no = n.line_no;
-        UPDATE claims_work.facts AS w
-        SET paid = w.syntax_ok AND NOT w.is_duplicate AND cardinality(w.independent_codes) = 0
-            AND NOT w.step_therapy_unmet AND NOT w.refill_too_soon
-        WHERE w.paid IS DISTINCT FROM (
-            w.syntax_ok AND NOT w.is_duplicate AND cardinality(w.independent_codes) = 0
-            AND NOT w.step_therapy_unmet AND NOT w.refill_too_soon
-        );
-        GET DIAGNOSTICS v_changed = ROW_COUNT;
+            RETURNING st.member_id, st.service_provider_id, st.rx_number, st.fill_number, st.date_of_service,
+                st.in_dup_group
+        ),
+        members AS (
+            INSERT INTO claims_work.dirty_members
+            SELECT DISTINCT ch.member_id FROM changed AS ch WHERE ch.member_id IS NOT NULL
+            RETURNING 1
+        ),
+        keys AS (
+            INSERT INTO claims_work.dirty_keys
+            SELECT DISTINCT ch.service_provider_id, ch.rx_number, ch.fill_number, ch.date_of_service
+            FROM changed AS ch WHERE ch.in_dup_group
+            RETURNING 1
+        )
+        SELECT count(*) INTO v_changed FROM changed;
         RAISE NOTICE 'batch %: dependency pass % changed % claims (% s)', p_batch_id, v_passes, v_changed,
             round(extract(EPOCH FROM clock_timestamp() - v_started), 1);
         EXIT WHEN v_changed = 0;
@@ -381,10 +501,10 @@ BEGIN
     -- Pass 3: price and cost-share the paid claims; running accumulators by window functions.
     -- ---------------------------------------------------------------------------------------------
     -- Every matched member gets an accumulator row for the year, as one by one; those of paid claims are
-    -- locked in key order (no deadlock with other writers).
+    -- locked in key order (no deadlock with other writers) and their values copied for the windows.
     INSERT INTO claims.accumulators AS a (member_id, plan_year)
-    SELECT DISTINCT w.member_id, w.plan_year FROM claims_work.facts AS w
-    WHERE w.member_id IS NOT NULL AND w.date_of_service IS NOT NULL
+    SELECT DISTINCT f.member_id, f.plan_year FROM claims_work.facts AS f
+    WHERE f.member_id IS NOT NULL AND f.date_of_service IS NOT NULL
     ORDER BY 1, 2
     ON CONFLICT (member_id, plan_year) DO NOTHING;
     INSERT INTO claims_work.accumulators (
@@ -392,146 +512,172 @@ BEGIN
     )
     SELECT a.member_id, a.plan_year, a.deductible_accumulated, a.oop_accumulated, a.gross_cost_accumulated
     FROM claims.accumulators AS a
-    WHERE (a.member_id, a.plan_year) IN (SELECT w.member_id, w.plan_year FROM claims_work.facts AS w WHERE w.paid)
+    WHERE (a.member_id, a.plan_year) IN (
+        SELECT f.member_id, f.plan_year FROM claims_work.facts AS f
+        LEFT JOIN claims_work.state AS st ON f.line_no = st.line_no
+        WHERE coalesce(st.paid, f.base_ok)
+    )
     ORDER BY a.member_id, a.plan_year
     FOR UPDATE OF a;
+    RAISE DEBUG 'batch %: accumulators locked (% s)', p_batch_id, round(extract(EPOCH FROM clock_timestamp() - v_started), 2);
 
     IF EXISTS (
-        SELECT FROM claims_work.facts AS w
-        WHERE w.paid AND NOT EXISTS (
-            SELECT FROM plan.tier_cost_shares AS t WHERE t.benefit_design_id = w.benefit_design_id AND t.tier = w.tier
+        SELECT FROM claims_work.facts AS f
+        LEFT JOIN claims_work.state AS st ON f.line_no = st.line_no
+        WHERE coalesce(st.paid, f.base_ok) AND NOT EXISTS (
+            SELECT FROM plan.tier_cost_shares AS t WHERE t.benefit_design_id = f.benefit_design_id AND t.tier = f.tier
         )
     ) THEN
         RAISE EXCEPTION 'a plan has no cost share for a tier used in batch %', p_batch_id
             USING ERRCODE = '23502', HINT = 'Add the tier to plan.tier_cost_shares';
     END IF;
 
-    INSERT INTO claims_work.cost (
-        line_no, ord, member_id, plan_year, benefit_design_id, deductible, oop_max, brand_penalty_counts_to_oop,
-        days_supply, insulin_cap, zero_cost, cost_share_type, copay_amount, coinsurance_rate, min_amount,
-        max_amount, ingredient_cost_paid, dispensing_fee_paid, allowed_amount, pricing_source,
-        basis_of_reimbursement, penalty, deductible_applies, segment
-    )
-    SELECT
-        w.line_no, w.ord, w.member_id, w.plan_year, w.benefit_design_id, w.deductible, w.oop_max,
-        w.brand_penalty_counts_to_oop, w.days_supply, CASE WHEN w.is_insulin THEN w.insulin_cap_per_month END,
-        w.is_vaccine AND w.acip_vaccines_zero, t.cost_share_type, t.copay_amount, t.coinsurance_rate, t.min_amount,
-        t.max_amount, pz.ingredient_cost_paid, pz.dispensing_fee_paid, pz.allowed_amount, pz.pricing_source,
-        pz.basis_of_reimbursement,
-        CASE WHEN w.daw_code = ANY(w.brand_penalty_daw) AND w.multi_source_code = 'O' THEN
-            least(pz.allowed_amount, greatest(0, pz.allowed_amount - coalesce(
-                claims.generic_equivalent_allowed(w.drug_group, w.date_of_service, w.quantity_dispensed, w.contract_id),
-                pz.allowed_amount
-            )))
-        ELSE 0 END,
-        claims.deductible_applies(
-            w.deductible, w.deductible_tiers, w.tier, w.is_insulin, w.insulin_cap_per_month,
-            w.insulin_deductible_exempt, w.is_vaccine, w.acip_vaccines_zero
-        ),
-        -- A member whose plan changes inside the batch's year has one design segment per plan.
-        1 + (
-            count(*) FILTER (WHERE w.benefit_design_id IS DISTINCT FROM w.previous_design) OVER (
-                PARTITION BY w.member_id, w.plan_year ORDER BY w.ord
-            )
-        )::int - 1
+    -- A member whose plan changes inside the year has one design segment per plan, each starting from where
+    -- the one before left the accumulators: those (rare) claims are costed segment by segment.
+    TRUNCATE claims_work.cost, claims_work.segments;
+    INSERT INTO claims_work.segments (line_no, segment)
+    SELECT z.line_no, sum(z.change) OVER (PARTITION BY z.member_id, z.plan_year ORDER BY z.date_of_service, z.line_no)
     FROM (
-        SELECT f.*, lag(f.benefit_design_id) OVER (PARTITION BY f.member_id, f.plan_year ORDER BY f.ord) AS previous_design
-        FROM claims_work.facts AS f WHERE f.paid
-    ) AS w
-    INNER JOIN plan.tier_cost_shares AS t ON w.benefit_design_id = t.benefit_design_id AND w.tier = t.tier
-    LEFT JOIN drug.prices AS awp
-        ON w.drug_ndc = awp.ndc11 AND awp.price_type = 'AWP'
-        AND w.date_of_service BETWEEN awp.effective_date AND coalesce(awp.end_date, 'infinity')
-    LEFT JOIN drug.prices AS nadac
-        ON w.drug_ndc = nadac.ndc11 AND nadac.price_type = 'NADAC'
-        AND w.date_of_service BETWEEN nadac.effective_date AND coalesce(nadac.end_date, 'infinity')
-    LEFT JOIN drug.prices AS mac
-        ON w.drug_ndc = mac.ndc11 AND mac.price_type = 'MAC' AND w.mac_list_id = mac.mac_list_id
-        AND w.date_of_service BETWEEN mac.effective_date AND coalesce(mac.end_date, 'infinity')
-    CROSS JOIN LATERAL claims.price(
-        w.is_brand, w.quantity_dispensed, awp.unit_price, nadac.unit_price, mac.unit_price, w.ingredient_basis,
-        w.brand_awp_discount, w.generic_awp_discount, w.brand_dispensing_fee, w.generic_dispensing_fee,
-        w.ingredient_cost_submitted, w.dispensing_fee_submitted, w.usual_and_customary_charge, w.gross_amount_due
-    ) AS pz;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    SELECT max(c.segment) INTO v_segments FROM claims_work.cost AS c;
-    RAISE NOTICE 'batch %: priced % paid claims (% s)', p_batch_id, v_rows,
-        round(extract(EPOCH FROM clock_timestamp() - v_started), 1);
+        SELECT f.line_no, f.member_id, f.plan_year, f.date_of_service,
+            CASE WHEN f.benefit_design_id IS DISTINCT FROM lag(f.benefit_design_id) OVER (
+                PARTITION BY f.member_id, f.plan_year ORDER BY f.date_of_service, f.line_no
+            ) THEN 1 ELSE 0 END AS change
+        FROM claims_work.facts AS f
+        LEFT JOIN claims_work.state AS st ON f.line_no = st.line_no
+        WHERE coalesce(st.paid, f.base_ok) AND (f.member_id, f.plan_year) IN (
+            SELECT f2.member_id, f2.plan_year FROM claims_work.facts AS f2
+            LEFT JOIN claims_work.state AS st2 ON f2.line_no = st2.line_no
+            WHERE coalesce(st2.paid, f2.base_ok)
+            GROUP BY f2.member_id, f2.plan_year HAVING count(DISTINCT f2.benefit_design_id) > 1
+        )
+    ) AS z;
+    SELECT coalesce(max(sg.segment), 1) INTO v_segments FROM claims_work.segments AS sg;
+    RAISE DEBUG 'batch %: segments found (% s)', p_batch_id, round(extract(EPOCH FROM clock_timestamp() - v_started), 2);
 
-    -- One pass per design segment: one, unless a member changed plans inside the year.
-    FOR v_segment IN 1 .. coalesce(v_segments, 0) LOOP
-        -- Deductible accumulated after claim k = greatest(base, least(deductible, base + running sum of the
-        -- deductible-eligible amounts)); the claim's deductible part is the step from k-1 to k.
-        UPDATE claims_work.cost AS c SET deductible_before = r.before_k, deductible_part = r.after_k - r.before_k
+    FOR v_segment IN 1 .. v_segments LOOP
+        INSERT INTO claims_work.cost (
+            line_no, member_id, plan_year, ingredient_cost_paid, dispensing_fee_paid, allowed_amount, pricing_source,
+            basis_of_reimbursement, amount_applied_to_deductible, amount_of_copay, amount_of_coinsurance,
+            amount_attributed_to_product_selection, patient_pay_amount, oop_delta, stage_deductible_amount,
+            stage_initial_amount, stage_catastrophic_amount, deductible_part, deductible_after, oop_after
+        )
+        SELECT
+            u.line_no, u.member_id, u.plan_year, u.ingredient_cost_paid, u.dispensing_fee_paid, u.allowed_amount,
+            u.pricing_source, u.basis_of_reimbursement, s2.amount_applied_to_deductible, s2.amount_of_copay,
+            s2.amount_of_coinsurance, s2.amount_attributed_to_product_selection, s2.patient_pay_amount, s2.oop_delta,
+            s2.stage_deductible_amount, s2.stage_initial_amount, s2.stage_catastrophic_amount, u.deductible_part,
+            u.deductible_after, u.oop_before + s2.oop_delta
         FROM (
+            -- Out of pocket accumulated before claim k = greatest(base, least(maximum, base + running sum of
+            -- the stage-1 countable amounts)).
             SELECT
-                c2.line_no,
-                greatest(a.deductible_accumulated, least(c2.deductible, a.deductible_accumulated + coalesce(sum(
-                    CASE WHEN c2.deductible_applies THEN c2.allowed_amount - c2.penalty ELSE 0 END
-                ) OVER before_k, 0))) AS before_k,
-                greatest(a.deductible_accumulated, least(c2.deductible, a.deductible_accumulated + sum(
-                    CASE WHEN c2.deductible_applies THEN c2.allowed_amount - c2.penalty ELSE 0 END
-                ) OVER up_to_k)) AS after_k
-            FROM claims_work.cost AS c2
-            INNER JOIN claims_work.accumulators AS a ON c2.member_id = a.member_id AND c2.plan_year = a.plan_year
-            WHERE c2.segment = v_segment
-            WINDOW
-                before_k AS (
-                    PARTITION BY c2.member_id, c2.plan_year ORDER BY c2.ord
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                ),
-                up_to_k AS (PARTITION BY c2.member_id, c2.plan_year ORDER BY c2.ord ROWS UNBOUNDED PRECEDING)
-        ) AS r
-        WHERE c.line_no = r.line_no;
-        UPDATE claims_work.cost AS c
-        SET copay_part = s1.copay_part, coinsurance_part = s1.coinsurance_part, penalty_part = s1.penalty_part,
-            deductible_part = s1.deductible_part,
-            countable = s1.deductible_part + s1.copay_part + s1.coinsurance_part
-            + CASE WHEN c.brand_penalty_counts_to_oop THEN s1.penalty_part ELSE 0 END
-        FROM claims_work.cost AS c2
-        CROSS JOIN LATERAL claims.cost_share_uncapped(
-            c2.allowed_amount, c2.penalty, c2.deductible_part, c2.cost_share_type, c2.copay_amount,
-            c2.coinsurance_rate, c2.min_amount, c2.max_amount, c2.days_supply, c2.insulin_cap, c2.zero_cost
-        ) AS s1
-        WHERE c.line_no = c2.line_no AND c2.segment = v_segment;
-        -- Out of pocket accumulated after claim k = greatest(base, least(maximum, base + running sum of the
-        -- stage-1 countable amounts)); stage 2 gets the value before k.
-        UPDATE claims_work.cost AS c SET oop_before = r.before_k
-        FROM (
-            SELECT
-                c2.line_no,
-                greatest(a.oop_accumulated, least(c2.oop_max, a.oop_accumulated + coalesce(sum(c2.countable) OVER (
-                    PARTITION BY c2.member_id, c2.plan_year ORDER BY c2.ord
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                ), 0))) AS before_k
-            FROM claims_work.cost AS c2
-            INNER JOIN claims_work.accumulators AS a ON c2.member_id = a.member_id AND c2.plan_year = a.plan_year
-            WHERE c2.segment = v_segment
-        ) AS r
-        WHERE c.line_no = r.line_no;
+                t.*,
+                greatest(t.base_oop, least(t.oop_max, t.base_oop + sum(t.countable) OVER (
+                    PARTITION BY t.member_id, t.plan_year ORDER BY t.date_of_service, t.line_no ROWS UNBOUNDED PRECEDING
+                ) - t.countable)) AS oop_before
+            FROM (
+                SELECT
+                    d.*,
+                    s1.copay_part, s1.coinsurance_part, s1.penalty_part,
+                    s1.deductible_part + s1.copay_part + s1.coinsurance_part
+                    + CASE WHEN d.brand_penalty_counts_to_oop THEN s1.penalty_part ELSE 0 END AS countable
+                FROM (
+                    -- Deductible accumulated after claim k = greatest(base, least(deductible, base + running
+                    -- sum of the deductible-eligible amounts)); the claim's part is the step from k-1 to k.
+                    SELECT
+                        r.*,
+                        r.deductible_after - greatest(r.base_deductible, least(
+                            r.deductible, r.base_deductible + r.eligible_running - r.eligible
+                        )) AS deductible_part
+                    FROM (
+                    SELECT
+                        q.*,
+                        sum(q.eligible) OVER up_to_k AS eligible_running,
+                        greatest(q.base_deductible, least(q.deductible, q.base_deductible + sum(q.eligible) OVER up_to_k))
+                            AS deductible_after
+                    FROM (
+                        SELECT
+                            f.line_no, f.member_id, f.plan_year, f.date_of_service, f.deductible, f.oop_max,
+                            f.brand_penalty_counts_to_oop, f.days_supply, f.is_insulin, f.insulin_cap_per_month,
+                            f.is_vaccine, f.acip_vaccines_zero, t.cost_share_type, t.copay_amount, t.coinsurance_rate,
+                            t.min_amount, t.max_amount, pz.ingredient_cost_paid, pz.dispensing_fee_paid,
+                            pz.allowed_amount, pz.pricing_source, pz.basis_of_reimbursement, pn.penalty,
+                            a.deductible_accumulated AS base_deductible, a.oop_accumulated AS base_oop,
+                            CASE WHEN claims.deductible_applies(
+                                f.deductible, f.deductible_tiers, f.tier, f.is_insulin, f.insulin_cap_per_month,
+                                f.insulin_deductible_exempt, f.is_vaccine, f.acip_vaccines_zero
+                            ) THEN pz.allowed_amount - pn.penalty ELSE 0 END AS eligible
+                        FROM claims_work.facts AS f
+                        LEFT JOIN claims_work.state AS st ON f.line_no = st.line_no
+                        LEFT JOIN claims_work.segments AS sg ON f.line_no = sg.line_no
+                        INNER JOIN claims_work.accumulators AS a
+                            ON f.member_id = a.member_id AND f.plan_year = a.plan_year
+                        INNER JOIN plan.tier_cost_shares AS t
+                            ON f.benefit_design_id = t.benefit_design_id AND f.tier = t.tier
+                        LEFT JOIN drug.prices AS awp
+                            ON f.drug_ndc = awp.ndc11 AND awp.price_type = 'AWP'
+                            AND f.date_of_service BETWEEN awp.effective_date AND coalesce(awp.end_date, 'infinity')
+                        LEFT JOIN drug.prices AS nadac
+                            ON f.drug_ndc = nadac.ndc11 AND nadac.price_type = 'NADAC'
+                            AND f.date_of_service BETWEEN nadac.effective_date AND coalesce(nadac.end_date, 'infinity')
+                        LEFT JOIN drug.prices AS mac
+                            ON f.drug_ndc = mac.ndc11 AND mac.price_type = 'MAC' AND f.mac_list_id = mac.mac_list_id
+                            AND f.date_of_service BETWEEN mac.effective_date AND coalesce(mac.end_date, 'infinity')
+                        CROSS JOIN LATERAL claims.price(
+                            f.is_brand, f.quantity_dispensed, awp.unit_price, nadac.unit_price, mac.unit_price,
+                            f.ingredient_basis, f.brand_awp_discount, f.generic_awp_discount, f.brand_dispensing_fee,
+                            f.generic_dispensing_fee, f.ingredient_cost_submitted, f.dispensing_fee_submitted,
+                            f.usual_and_customary_charge, f.gross_amount_due
+                        ) AS pz
+                        CROSS JOIN LATERAL (
+                            SELECT CASE WHEN f.daw_code = ANY(f.brand_penalty_daw) AND f.multi_source_code = 'O' THEN
+                                least(pz.allowed_amount, greatest(0, pz.allowed_amount - coalesce(
+                                    claims.generic_equivalent_allowed(
+                                        f.drug_group, f.date_of_service, f.quantity_dispensed, f.contract_id
+                                    ),
+                                    pz.allowed_amount
+                                )))
+                            ELSE 0 END AS penalty
+                        ) AS pn
+                        WHERE coalesce(st.paid, f.base_ok) AND coalesce(sg.segment, 1) = v_segment
+                    ) AS q
+                    WINDOW up_to_k AS (
+                        PARTITION BY q.member_id, q.plan_year ORDER BY q.date_of_service, q.line_no ROWS UNBOUNDED PRECEDING
+                    )
+                    ) AS r
+                ) AS d
+                CROSS JOIN LATERAL claims.cost_share_uncapped(
+                    d.allowed_amount, d.penalty, d.deductible_part, d.cost_share_type, d.copay_amount,
+                    d.coinsurance_rate, d.min_amount, d.max_amount, d.days_supply,
+                    CASE WHEN d.is_insulin THEN d.insulin_cap_per_month END, d.is_vaccine AND d.acip_vaccines_zero
+                ) AS s1
+            ) AS t
+        ) AS u
+        CROSS JOIN LATERAL claims.cost_share_capped(
+            u.allowed_amount, u.deductible_part, u.copay_part, u.coinsurance_part, u.penalty_part,
+            u.brand_penalty_counts_to_oop, u.oop_before, u.oop_max
+        ) AS s2;
+        GET DIAGNOSTICS v_rows = ROW_COUNT;
         -- The next segment starts where this one left the accumulators.
         UPDATE claims_work.accumulators AS a
         SET deductible_accumulated = a.deductible_accumulated + l.deductible_delta,
-            oop_accumulated = l.oop_after,
+            oop_accumulated = a.oop_accumulated + l.oop_delta,
             gross_cost_accumulated = a.gross_cost_accumulated + l.gross_delta
         FROM (
-            SELECT
-                c2.member_id, c2.plan_year, sum(c2.deductible_part) AS deductible_delta,
-                sum(c2.allowed_amount) AS gross_delta,
-                (array_agg(c2.oop_before + s2.oop_delta ORDER BY c2.ord DESC))[1] AS oop_after
-            FROM claims_work.cost AS c2
-            CROSS JOIN LATERAL claims.cost_share_capped(
-                c2.allowed_amount, c2.deductible_part, c2.copay_part, c2.coinsurance_part, c2.penalty_part,
-                c2.brand_penalty_counts_to_oop, c2.oop_before, c2.oop_max
-            ) AS s2
-            WHERE c2.segment = v_segment
-            GROUP BY c2.member_id, c2.plan_year
+            SELECT c.member_id, c.plan_year, sum(c.deductible_part) AS deductible_delta, sum(c.oop_delta) AS oop_delta,
+                sum(c.allowed_amount) AS gross_delta
+            FROM claims_work.cost AS c
+            LEFT JOIN claims_work.segments AS sg ON c.line_no = sg.line_no
+            WHERE coalesce(sg.segment, 1) = v_segment
+            GROUP BY c.member_id, c.plan_year
         ) AS l
         WHERE a.member_id = l.member_id AND a.plan_year = l.plan_year;
+        RAISE NOTICE 'batch %: priced % paid claims (% s)', p_batch_id, v_rows,
+            round(extract(EPOCH FROM clock_timestamp() - v_started), 1);
     END LOOP;
 
     -- ---------------------------------------------------------------------------------------------
-    -- Pass 4: store every claim in processing order (claim ids follow it), then the accumulators.
+    -- Pass 4: store the claims in processing order (claim ids follow it), duplicates, accumulators.
     -- ---------------------------------------------------------------------------------------------
     INSERT INTO claims.claims (
         claim_id, transaction_code, received_at, batch_id, batch_line_no, bin, pcn, group_id, cardholder_id,
@@ -545,12 +691,12 @@ BEGIN
         stage_initial_amount, stage_catastrophic_amount, accumulated_deductible_amount, remaining_deductible_amount,
         accumulated_oop_amount, remaining_oop_amount, deductible_delta, oop_delta, gross_cost_delta,
         dur_reason_code, previous_fill_date, previous_fill_quantity, next_available_fill_date,
-        prior_authorization_number, m3p_amount, m3p_ltb_notice, duplicate_of_claim_id
+        prior_authorization_number, m3p_amount, m3p_ltb_notice
     )
     SELECT
-        o.claim_id, 'B1', now(), p_batch_id, o.line_no, o.bin, o.pcn, o.group_id,
-        o.cardholder_id, o.person_code, o.patient_date_of_birth, o.patient_gender_code,
-        coalesce(o.date_of_service, v_as_of), o.service_provider_id, o.prescriber_id, o.product_id,
+        nextval('claims.claim_id_seq'), 'B1', now(), p_batch_id, o.line_no, o.bin, o.pcn, o.group_id, o.cardholder_id,
+        o.person_code, o.patient_date_of_birth, o.patient_gender_code, coalesce(o.date_of_service, v_as_of),
+        o.service_provider_id, o.prescriber_id, o.product_id,
         CASE WHEN o.quantity_dispensed > 0 THEN o.quantity_dispensed END,
         CASE WHEN o.days_supply BETWEEN 1 AND 365 THEN o.days_supply END,
         CASE WHEN o.fill_number BETWEEN 0 AND 99 THEN o.fill_number END,
@@ -561,60 +707,81 @@ BEGIN
         CASE WHEN o.dispensing_fee_submitted >= 0 THEN o.dispensing_fee_submitted END,
         CASE WHEN o.usual_and_customary_charge >= 0 THEN o.usual_and_customary_charge END,
         CASE WHEN o.gross_amount_due >= 0 THEN o.gross_amount_due END,
-        o.member_id, o.plan_id_out, o.plan_year, o.pharmacy_id_out, o.tier_out, o.status, o.codes,
-        o.ingredient_cost_paid, o.dispensing_fee_paid, o.allowed_amount - s2.patient_pay_amount,
-        o.basis_of_reimbursement, o.pricing_source, s2.patient_pay_amount, s2.amount_applied_to_deductible,
-        s2.amount_of_copay, s2.amount_of_coinsurance, s2.amount_attributed_to_product_selection,
-        s2.stage_deductible_amount, s2.stage_initial_amount, s2.stage_catastrophic_amount,
-        o.deductible_before + o.deductible_part,
-        CASE WHEN o.paid THEN greatest(0, o.deductible - o.deductible_before - o.deductible_part) END,
-        o.oop_before + s2.oop_delta,
-        CASE WHEN o.paid THEN greatest(0, o.oop_max - o.oop_before - s2.oop_delta) END,
-        coalesce(o.deductible_part, 0), coalesce(s2.oop_delta, 0), coalesce(o.allowed_amount, 0),
-        CASE WHEN o.refill_too_soon AND o.status = 'R' THEN 'ER' END,
-        CASE WHEN o.refill_too_soon AND o.status = 'R' THEN o.rts_last_date END,
-        CASE WHEN o.refill_too_soon AND o.status = 'R' THEN o.rts_last_quantity END,
-        CASE WHEN o.refill_too_soon AND o.status = 'R'
+        o.member_id, o.plan_id, o.plan_year, o.pharmacy_id, o.tier, CASE WHEN o.paid THEN 'P' ELSE 'R' END,
+        CASE WHEN o.paid THEN '{}'::varchar(3) [] ELSE o.codes END,
+        o.ingredient_cost_paid, o.dispensing_fee_paid, o.allowed_amount - o.patient_pay_amount,
+        o.basis_of_reimbursement, o.pricing_source, o.patient_pay_amount, o.amount_applied_to_deductible,
+        o.amount_of_copay, o.amount_of_coinsurance, o.amount_attributed_to_product_selection,
+        o.stage_deductible_amount, o.stage_initial_amount, o.stage_catastrophic_amount, o.deductible_after,
+        CASE WHEN o.paid THEN greatest(0, o.deductible - o.deductible_after) END, o.oop_after,
+        CASE WHEN o.paid THEN greatest(0, o.oop_max - o.oop_after) END,
+        coalesce(o.deductible_part, 0), coalesce(o.oop_delta, 0), coalesce(o.allowed_amount, 0),
+        CASE WHEN o.refill_too_soon AND NOT o.paid THEN 'ER' END,
+        CASE WHEN o.refill_too_soon AND NOT o.paid THEN o.rts_last_date END,
+        CASE WHEN o.refill_too_soon AND NOT o.paid THEN o.rts_last_quantity END,
+        CASE WHEN o.refill_too_soon AND NOT o.paid
             THEN v_epoch + o.rts_reach - floor((1 - o.rts_threshold) * o.rts_last_days)::int END,
-        CASE WHEN o.status = 'P' THEN o.pa_number END,
-        CASE WHEN o.participant THEN s2.patient_pay_amount ELSE 0 END,
-        coalesce(NOT o.participant AND s2.patient_pay_amount >= o.ltb_threshold, FALSE),
-        coalesce(o.duplicate_of_claim_id, o.duplicate_in_batch)
+        CASE WHEN o.paid THEN o.pa_number END,
+        CASE WHEN o.participant THEN o.patient_pay_amount ELSE 0 END,
+        coalesce(NOT o.participant AND o.patient_pay_amount >= o.ltb_threshold, FALSE)
     FROM (
         SELECT
-            w.*,
-            CASE WHEN w.is_duplicate THEN 'D' WHEN w.paid THEN 'P' ELSE 'R' END::char(1) AS status,
-            CASE WHEN w.is_duplicate OR w.paid THEN '{}'::varchar(3) []
-                ELSE w.independent_codes || array_remove(ARRAY[
-                    CASE WHEN w.step_therapy_unmet THEN '608' END, CASE WHEN w.refill_too_soon THEN '79' END
-                ]::varchar(3) [], NULL)
-            END AS codes,
+            f.*,
+            coalesce(st.paid, f.base_ok) AS paid,
+            coalesce(st.refill_too_soon, FALSE) AS refill_too_soon,
+            st.rts_reach, st.rts_last_date, st.rts_last_days, st.rts_last_quantity,
+            f.independent_codes || array_remove(ARRAY[
+                CASE WHEN st.step_therapy_unmet THEN '608' END, CASE WHEN st.refill_too_soon THEN '79' END
+            ]::varchar(3) [], NULL) AS codes,
             c.ingredient_cost_paid, c.dispensing_fee_paid, c.allowed_amount, c.basis_of_reimbursement,
-            c.pricing_source, c.deductible_part, c.deductible_before, c.copay_part, c.coinsurance_part,
-            c.penalty_part, c.oop_before, c.deductible AS design_deductible,
-            CASE WHEN w.paid AND w.plan_type = 'medicare_part_d' THEN EXISTS (
-                SELECT FROM ppp.elections AS e
-                WHERE e.member_id = w.member_id AND e.plan_year = w.plan_year
-                    AND w.date_of_service BETWEEN e.effective_date AND coalesce(e.end_date, 'infinity')
-            ) END AS participant,
-            CASE WHEN w.paid AND w.plan_type = 'medicare_part_d' THEN pd.m3p_ltb_single_claim END AS ltb_threshold,
-            orig.claim_id AS duplicate_in_batch,
-            -- A duplicate is stored with the original's plan and pharmacy, and no tier (as one by one).
-            CASE WHEN w.is_duplicate THEN coalesce(hist.plan_id, orig.plan_id) ELSE w.plan_id END AS plan_id_out,
-            CASE WHEN w.is_duplicate THEN coalesce(hist.pharmacy_id, orig.pharmacy_id) ELSE w.pharmacy_id END
-                AS pharmacy_id_out,
-            CASE WHEN NOT w.is_duplicate THEN w.tier END AS tier_out
-        FROM claims_work.facts AS w
-        LEFT JOIN claims_work.cost AS c ON w.line_no = c.line_no
-        LEFT JOIN ref.part_d_parameters AS pd ON w.plan_year = pd.plan_year
-        LEFT JOIN claims_work.facts AS orig ON w.duplicate_of_ord = orig.ord
-        LEFT JOIN claims.claims AS hist
-            ON w.duplicate_of_claim_id = hist.claim_id AND w.date_of_service = hist.date_of_service
-    ) AS o
-    LEFT JOIN LATERAL claims.cost_share_capped(
-        o.allowed_amount, o.deductible_part, o.copay_part, o.coinsurance_part, o.penalty_part,
-        o.brand_penalty_counts_to_oop, o.oop_before, o.oop_max
-    ) AS s2 ON o.paid;
+            c.pricing_source, c.patient_pay_amount, c.amount_applied_to_deductible, c.amount_of_copay,
+            c.amount_of_coinsurance, c.amount_attributed_to_product_selection, c.stage_deductible_amount,
+            c.stage_initial_amount, c.stage_catastrophic_amount, c.oop_delta, c.deductible_part, c.deductible_after,
+            c.oop_after,
+            CASE WHEN c.line_no IS NOT NULL AND f.plan_type = 'medicare_part_d' THEN e.election_id IS NOT NULL END
+                AS participant,
+            CASE WHEN c.line_no IS NOT NULL AND f.plan_type = 'medicare_part_d' THEN pd.m3p_ltb_single_claim END
+                AS ltb_threshold
+        FROM claims_work.facts AS f
+        LEFT JOIN claims_work.state AS st ON f.line_no = st.line_no
+        LEFT JOIN claims_work.cost AS c ON f.line_no = c.line_no
+        LEFT JOIN ppp.elections AS e
+            ON c.line_no IS NOT NULL AND f.plan_type = 'medicare_part_d' AND f.member_id = e.member_id
+            AND f.plan_year = e.plan_year
+            AND f.date_of_service BETWEEN e.effective_date AND coalesce(e.end_date, 'infinity')
+        LEFT JOIN ref.part_d_parameters AS pd ON f.plan_year = pd.plan_year
+        WHERE NOT coalesce(st.is_duplicate, FALSE)
+        ORDER BY f.date_of_service, f.line_no
+    ) AS o;
+
+    RAISE DEBUG 'batch %: claims stored (% s)', p_batch_id, round(extract(EPOCH FROM clock_timestamp() - v_started), 2);
+    -- Duplicates (never paid, so their ids need not follow the processing order): the original's
+    -- response, plan and pharmacy, no tier.
+    INSERT INTO claims.claims (
+        claim_id, transaction_code, received_at, batch_id, batch_line_no, bin, pcn, group_id, cardholder_id,
+        person_code, patient_date_of_birth, patient_gender_code, date_of_service, service_provider_id, prescriber_id,
+        product_id, quantity_dispensed, days_supply, fill_number, daw_code, rx_number, date_prescription_written,
+        submission_clarification_code, prior_authorization_number_submitted, ingredient_cost_submitted,
+        dispensing_fee_submitted, usual_and_customary_charge, gross_amount_due, member_id, plan_id, plan_year,
+        pharmacy_id, transaction_response_status, duplicate_of_claim_id
+    )
+    SELECT
+        nextval('claims.claim_id_seq'), 'B1', now(), p_batch_id, f.line_no, f.bin, f.pcn, f.group_id, f.cardholder_id,
+        f.person_code, f.patient_date_of_birth, f.patient_gender_code, f.date_of_service, f.service_provider_id,
+        f.prescriber_id, f.product_id, f.quantity_dispensed, f.days_supply, f.fill_number, f.daw_code, f.rx_number,
+        f.date_prescription_written, f.submission_clarification_code, f.prior_authorization_number_submitted,
+        f.ingredient_cost_submitted, f.dispensing_fee_submitted, f.usual_and_customary_charge, f.gross_amount_due,
+        f.member_id, orig.plan_id, f.plan_year, orig.pharmacy_id, 'D', orig.claim_id
+    FROM claims_work.state AS st
+    INNER JOIN claims_work.facts AS f ON st.line_no = f.line_no
+    INNER JOIN claims.claims AS orig
+        ON orig.date_of_service = f.date_of_service
+        AND (
+            orig.claim_id = st.duplicate_of_claim_id
+            OR (st.duplicate_of_claim_id IS NULL AND orig.batch_id = p_batch_id AND orig.batch_line_no = st.duplicate_of_line)
+        )
+    WHERE st.is_duplicate
+    ORDER BY f.date_of_service, f.line_no;
 
     UPDATE claims.accumulators AS a
     SET deductible_accumulated = x.deductible_accumulated, oop_accumulated = x.oop_accumulated,
@@ -633,4 +800,4 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION claims.adjudicate_batch(bigint, date) IS
-'Adjudicates every staged claim of a batch (claims.batch_claims) set-based, as of p_as_of (default: the batch''s received date), in processing order date of service then line: same edits, pricing and cost sharing as api.adjudicate, same results as adjudicating the claims one by one in that order. Stores the claims, updates the accumulators, marks the batch adjudicated and returns its summary (passes = fixed-point passes for claims that depend on each other). Re-running an adjudicated batch changes nothing.';
+'Adjudicates every staged claim of a batch (claims.batch_claims) set-based, as of p_as_of (default: the batch''s received date), in processing order date of service then line: same edits, pricing and cost sharing as api.adjudicate, same results as adjudicating the claims one by one in that order. Stores the claims (ids in processing order, duplicates last), updates the accumulators, marks the batch adjudicated and returns its summary (passes = fixed-point passes for claims that depend on each other). One batch at a time; re-running an adjudicated batch changes nothing.';
