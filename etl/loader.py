@@ -61,6 +61,8 @@ class LoadResult:
     staging_method: str | None = None
     claims_batch_id: int | None = None
     seconds: float = 0.0
+    copy_seconds: float = 0.0
+    phase_seconds: dict | None = None
 
     @property
     def clean(self) -> bool:
@@ -156,7 +158,10 @@ def load_file(
     result = LoadResult(feed=feed, file_name=path.name, status="loading")
 
     with conn.transaction():
+        # A dead client (killed loader) is noticed within a second and its transaction rolled back.
         conn.execute("SET LOCAL client_connection_check_interval = '1s'")
+        # Hash tables of a million keys stay in memory (duplicates, joins); for this transaction only.
+        conn.execute("SET LOCAL work_mem = '256MB'")
         batch_id, staging, before_id, _before_status = conn.execute(
             "SELECT * FROM etl.begin_batch(%s, %s, %s, %s, %s, %s, %s)",
             [feed, path.name, sha256, len(data), eff_date, eff_source, force],
@@ -166,7 +171,7 @@ def load_file(
             result.seconds = time.perf_counter() - started
             return result
         result.batch_id, result.loaded_before_batch_id = batch_id, before_id
-        row = _load_batch(conn, feed, batch_id, staging, data, progress, on_stage)
+        row = _load_batch(conn, feed, batch_id, staging, data, progress, on_stage, result)
         result.status = row["status"]
         for field in (
             "rows_received",
@@ -176,6 +181,7 @@ def load_file(
             "rows_updated",
             "staging_method",
             "claims_batch_id",
+            "phase_seconds",
         ):
             setattr(result, field, row[field])
     result.seconds = time.perf_counter() - started
@@ -190,7 +196,7 @@ def _reject_file(conn, batch_id: int, rows: int, rule=None, line_no=0, value=Non
     ).fetchone()
 
 
-def _load_batch(conn, feed, batch_id, staging, data: bytes, progress, on_stage) -> dict:
+def _load_batch(conn, feed, batch_id, staging, data: bytes, progress, on_stage, result: LoadResult) -> dict:
     if not data:
         return _reject_file(conn, batch_id, 0, "empty_file", 0, None, "the file has no bytes")
     for bom, name in OTHER_BOMS.items():
@@ -230,6 +236,7 @@ def _load_batch(conn, feed, batch_id, staging, data: bytes, progress, on_stage) 
     if not ok:
         return _reject_file(conn, batch_id, rows)
 
+    copy_started = time.perf_counter()
     columns = sql.SQL(", ").join(sql.Identifier(c.lower()) for c in expected)
     table = sql.SQL(staging)  # a regclass text from etl.feeds: already quoted where needed
     cur = conn.cursor()
@@ -257,6 +264,7 @@ def _load_batch(conn, feed, batch_id, staging, data: bytes, progress, on_stage) 
         conn.execute("SELECT etl.restart_staging(%s)", [batch_id])
         escaped = body.replace("\\", "\\\\").replace("\t", "\\t").replace("\r", "\\r")
         _copy(cur, sql.SQL("COPY {} (raw_line) FROM STDIN").format(table), escaped.encode("utf-8"), progress)
+    result.copy_seconds = time.perf_counter() - copy_started
     if on_stage:
         on_stage("validating and merging")
     dict_cur = conn.cursor(row_factory=dict_row)

@@ -89,12 +89,24 @@ PARALLEL SAFE
 RETURN CASE WHEN p_text ~ '^-?[0-9]{1,9}(\.[0-9]{1,5})?$' THEN p_text::numeric(14, 5) END;
 COMMENT ON FUNCTION etl.to_unit_price(text) IS 'A unit price: optional minus, up to 9 digits, at most 5 decimals (numeric(14,5)); NULL otherwise.';
 
+CREATE OR REPLACE FUNCTION etl.is_digits(p_text text, p_max_length integer)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+RETURN length(p_text) BETWEEN 1 AND p_max_length AND ltrim(p_text, '0123456789') = '';
+COMMENT ON FUNCTION etl.is_digits(text, integer) IS
+'True when p_text is 1 to p_max_length digits (cheaper than a pattern test: two C string functions); NULL for NULL.';
+
 CREATE OR REPLACE FUNCTION etl.to_integer(p_text text)
 RETURNS integer
 LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
-RETURN CASE WHEN p_text ~ '^-?[0-9]{1,9}$' THEN p_text::integer END;
+RETURN CASE
+    WHEN etl.is_digits(p_text, 9) THEN p_text::integer
+    WHEN left(p_text, 1) = '-' AND etl.is_digits(substr(p_text, 2), 9) THEN p_text::integer
+END;
 COMMENT ON FUNCTION etl.to_integer(text) IS 'A whole number of up to 9 digits with an optional minus; NULL otherwise (no decimals, no spaces).';
 
 CREATE OR REPLACE FUNCTION etl.to_boolean(p_text text)
@@ -133,3 +145,43 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION etl.csv_fields(text) IS
 'The fields of one CSV line (RFC 4180 quoting: "a,b" and "" inside quotes; empty = NULL, as COPY CSV with FORCE_NULL reads them); NULL when the quotes are unbalanced or misplaced.';
+
+CREATE OR REPLACE FUNCTION etl.money_fault(p_text text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+RETURN CASE
+    WHEN p_text !~ '^-?[0-9]{1,10}(\.[0-9]{1,2})?$' THEN 'bad_number'
+    WHEN left(p_text, 1) = '-' AND ltrim(p_text, '-0.') <> '' THEN 'negative_amount'
+END;
+COMMENT ON FUNCTION etl.money_fault(text) IS
+'The reject rule a money amount breaks (bad_number: not up to 10 digits and 2 decimals; negative_amount), NULL when it is fine or NULL. One pattern test, no cast.';
+
+CREATE OR REPLACE FUNCTION etl.quantity_fault(p_text text, p_zero_allowed boolean DEFAULT FALSE)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+RETURN CASE
+    WHEN p_text !~ '^-?[0-9]{1,9}(\.[0-9]{1,3})?$' THEN 'bad_number'
+    WHEN ltrim(p_text, '-0.') = '' THEN CASE WHEN NOT p_zero_allowed THEN 'not_positive' END
+    WHEN left(p_text, 1) = '-' THEN 'negative_amount'
+END;
+COMMENT ON FUNCTION etl.quantity_fault(text, boolean) IS
+'The reject rule a quantity breaks (bad_number: not up to 9 digits and 3 decimals; not_positive: zero, unless p_zero_allowed; negative_amount), NULL when it is fine or NULL.';
+
+CREATE OR REPLACE FUNCTION etl.whole_number_fault(p_text text, p_min integer, p_max integer)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+RETURN CASE
+    WHEN p_text IS NULL THEN NULL
+    WHEN etl.is_digits(p_text, 9) THEN CASE WHEN p_text::integer NOT BETWEEN p_min AND p_max THEN 'out_of_range' END
+    WHEN left(p_text, 1) = '-' AND etl.is_digits(substr(p_text, 2), 9)
+        THEN CASE WHEN p_text::integer NOT BETWEEN p_min AND p_max THEN 'out_of_range' END
+    ELSE 'bad_number'
+END;
+COMMENT ON FUNCTION etl.whole_number_fault(text, integer, integer) IS
+'The reject rule a whole number breaks (bad_number, or out_of_range outside p_min..p_max), NULL when it is fine or NULL.';

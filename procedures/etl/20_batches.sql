@@ -3,6 +3,13 @@
 -- validation and merge, and close the batch with counts that add up. The caller (etl/loader.py) runs
 -- all of it in one transaction: a batch is completed or rejected, never half merged.
 
+CREATE OR REPLACE FUNCTION etl.seconds_since(p_start timestamptz)
+RETURNS numeric
+LANGUAGE sql
+VOLATILE
+RETURN round(extract(EPOCH FROM clock_timestamp() - p_start)::numeric, 3);
+COMMENT ON FUNCTION etl.seconds_since(timestamptz) IS 'Seconds (3 decimals) from p_start to now on the wall clock (clock_timestamp).';
+
 CREATE OR REPLACE FUNCTION etl.begin_batch(
     p_feed text,
     p_file_name text,
@@ -207,6 +214,47 @@ $$;
 COMMENT ON FUNCTION etl.split_raw_lines(bigint, integer[]) IS
 'For a file staged as raw lines (COPY could not parse it): records invalid_encoding, blank_line, malformed_csv and wrong_column_count rejects and splits every other line into the staging columns. Returns the lines rejected.';
 
+CREATE OR REPLACE FUNCTION etl.lines_with_repeated_keys(p_batch_id bigint)
+RETURNS SETOF integer
+LANGUAGE plpgsql
+STABLE
+AS $$
+DECLARE
+    v_staging regclass;
+    v_key text [];
+BEGIN
+    SELECT f.staging_table, f.natural_key INTO v_staging, v_key
+    FROM etl.batches AS b INNER JOIN etl.feeds AS f ON b.feed = f.feed
+    WHERE b.batch_id = p_batch_id;
+    -- Lines are grouped by a 64-bit hash of their key (missing values as ''; staging never holds '' itself):
+    -- a compact hash table even when every key is unique. A hash collision only makes two lines candidates;
+    -- etl.reject_duplicates compares the keys themselves. RETURN QUERY lets the scan run in parallel.
+    RETURN QUERY EXECUTE format(
+        $sql$
+        WITH keyed AS MATERIALIZED (
+            SELECT s.line_no, hashtextextended(concat_ws(E'\x1f', %2$s), 0) AS h
+            FROM %1$s AS s
+            WHERE
+                s.batch_id = $1
+                AND NOT EXISTS (
+                    SELECT FROM etl.rejects AS r
+                    WHERE
+                        r.batch_id = $1 AND r.line_no = s.line_no
+                        AND r.rule IN ('invalid_encoding', 'blank_line', 'malformed_csv', 'wrong_column_count')
+                )
+        )
+        SELECT k.line_no
+        FROM keyed AS k
+        WHERE k.h IN (SELECT r.h FROM keyed AS r GROUP BY r.h HAVING count(*) > 1)
+        $sql$,
+        v_staging,
+        (SELECT string_agg(format('coalesce(s.%I, %L)', c, ''), ', ') FROM unnest(v_key) AS c)
+    ) USING p_batch_id;
+END;
+$$;
+COMMENT ON FUNCTION etl.lines_with_repeated_keys(bigint) IS
+'The readable lines of a batch whose natural key (etl.feeds.natural_key, missing values equal) occurs more than once in the file: one grouping scan, parallel when possible.';
+
 CREATE OR REPLACE FUNCTION etl.reject_duplicates(p_batch_id bigint)
 RETURNS integer
 LANGUAGE plpgsql
@@ -215,47 +263,37 @@ DECLARE
     v_staging regclass;
     v_key text [];
     v_columns text [];
+    v_lines integer [] := ARRAY(SELECT etl.lines_with_repeated_keys(p_batch_id));
     v_rejected integer;
 BEGIN
+    IF cardinality(v_lines) = 0 THEN
+        RETURN 0;
+    END IF;
     SELECT f.staging_table, f.natural_key, etl.staging_columns(f.feed) INTO v_staging, v_key, v_columns
     FROM etl.batches AS b INNER JOIN etl.feeds AS f ON b.feed = f.feed
     WHERE b.batch_id = p_batch_id;
 
-    -- Lines sharing the feed's natural key (missing values count as equal): identical ones after the
-    -- first are duplicate_row; when the versions differ, every one of them is conflicting_duplicate
-    -- (nobody can tell which is right). Only lines in a repeated key are compared in full.
+    -- Among lines sharing a key: identical ones after the first are duplicate_row; when the versions
+    -- differ, every one of them is conflicting_duplicate (nobody can tell which is right).
     EXECUTE format(
         $sql$
-        WITH keyed AS MATERIALIZED (
-            SELECT s.line_no, ROW (%2$s) AS k
+        WITH contents AS (
+            SELECT s.line_no, ROW (%2$s)::text AS k, ROW (%3$s)::text AS content
             FROM %1$s AS s
+            INNER JOIN unnest($2) AS l (line_no) ON s.line_no = l.line_no
             WHERE s.batch_id = $1
-                AND NOT EXISTS (
-                    SELECT FROM etl.rejects AS r
-                    INNER JOIN etl.reject_rules AS rr ON r.rule = rr.rule
-                    WHERE r.batch_id = $1 AND r.line_no = s.line_no AND rr.scope = 'line'
-                )
-        ),
-        repeated AS (
-            SELECT array_agg(d.line_no ORDER BY d.line_no) AS lines
-            FROM keyed AS d
-            GROUP BY d.k
-            HAVING count(*) > 1
-        ),
-        contents AS (
-            SELECT p.lines, s.line_no, ROW (%3$s)::text AS content
-            FROM repeated AS p
-            CROSS JOIN LATERAL unnest(p.lines) AS l (line_no)
-            INNER JOIN %1$s AS s ON s.batch_id = $1 AND l.line_no = s.line_no
         ),
         ranked AS (
-            SELECT c.lines, c.line_no, c.content,
-                dense_rank() OVER (PARTITION BY c.lines ORDER BY c.content) AS version,
-                min(c.line_no) OVER (PARTITION BY c.lines, c.content) AS first_line
+            SELECT
+                c.*,
+                array_agg(c.line_no) OVER (PARTITION BY c.k ORDER BY c.line_no
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS lines,
+                dense_rank() OVER (PARTITION BY c.k ORDER BY c.content) AS version,
+                min(c.line_no) OVER (PARTITION BY c.k, c.content) AS first_line
             FROM contents AS c
         ),
         judged AS (
-            SELECT r.*, max(r.version) OVER (PARTITION BY r.lines) AS versions
+            SELECT r.*, max(r.version) OVER (PARTITION BY r.k) AS versions
             FROM ranked AS r
         )
         INSERT INTO etl.rejects (batch_id, line_no, column_name, value, rule, detail)
@@ -273,7 +311,7 @@ BEGIN
         (SELECT string_agg('s.' || quote_ident(c), ', ') FROM unnest(v_key) AS c),
         (SELECT string_agg('s.' || quote_ident(c), ', ') FROM unnest(v_columns) AS c),
         array_to_string(v_key, ', ')
-    ) USING p_batch_id;
+    ) USING p_batch_id, v_lines;
     GET DIAGNOSTICS v_rejected = ROW_COUNT;
     RETURN v_rejected;
 END;

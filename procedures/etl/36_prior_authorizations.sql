@@ -228,6 +228,7 @@ BEGIN
             g.decided_at, g.decision_reason, g.effective_date, g.expiration_date, g.approved_quantity
         FROM etl.good_prior_authorizations(p_batch_id) AS g
         WHERE NOT EXISTS (SELECT FROM claims.prior_authorizations AS x WHERE x.pa_number = g.pa_number)
+        ORDER BY g.line_no
         RETURNING pa.prior_authorization_id, pa.member_id, pa.status, pa.received_at, pa.decided_at
     )
     INSERT INTO claims.prior_authorization_events (

@@ -415,9 +415,9 @@ def test_prior_authorization_requests_decisions_and_events(db_ref, tmp_path):
         db_ref,
         "SELECT pa.pa_number, e.from_status, e.to_status, e.occurred_at::text "
         "FROM claims.prior_authorization_events e JOIN claims.prior_authorizations pa "
-        "USING (prior_authorization_id) ORDER BY e.prior_authorization_event_id",
+        "USING (prior_authorization_id) ORDER BY e.occurred_at, pa.pa_number",
     ) == [
         ("PA1", None, "received", "2025-03-01 09:00:00+00"),
-        ("PA6", None, "approved", "2025-03-02 10:00:00+00"),
         ("PA1", "received", "denied", "2025-03-01 20:00:00+00"),
+        ("PA6", None, "approved", "2025-03-02 10:00:00+00"),
     ]
