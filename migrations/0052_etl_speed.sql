@@ -40,3 +40,15 @@ DROP INDEX claims.prescription_drug_events_batch_idx;
 DROP INDEX claims.prescription_drug_events_date_idx;
 COMMENT ON COLUMN claims.prescription_drug_events.etl_batch_id IS
 'The etl.batches row that loaded or last changed the event (provenance; not a foreign key, so a load does not check it row by row)';
+
+-- Comments the first ETL migrations left out.
+COMMENT ON COLUMN etl.batches.file_bytes IS 'Size of the file in bytes';
+COMMENT ON COLUMN etl.batches.started_at IS 'When the loading transaction began';
+COMMENT ON COLUMN etl.batches.finished_at IS 'When the batch was closed (completed or rejected), in the same transaction';
+COMMENT ON COLUMN etl.feeds.description IS 'What the feed carries and where it comes from';
+COMMENT ON COLUMN etl.reject_rules.scope IS
+'file: the whole file is refused; line: the line cannot be read into columns; value: one column; row: the row against itself, other rows or the database';
+COMMENT ON COLUMN etl.reject_rules.description IS 'What the rule means, for the people who fix the files';
+COMMENT ON COLUMN etl.ssa_state_codes.ssa_state_code IS 'SSA state code (1-63, 97-99), as in DE-SynPUF SP_STATE_CODE';
+COMMENT ON COLUMN etl.ssa_state_codes.name IS 'State, territory or region abroad';
+COMMENT ON COLUMN etl.ssa_state_codes.usps_code IS 'USPS code stored in member.members.state; XX for addresses abroad';
