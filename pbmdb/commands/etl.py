@@ -280,8 +280,9 @@ def _short(value: str | None, width: int = 40) -> str:
     "etl",
     help="Time the ETL: a 1,000,000-line claims feed and a DE-SynPUF-sized file of 788,880 prescription drug "
     "events, each loaded, validated and merged by the real loader (targets: 15 s each). Runs in a scratch "
-    "database on the same server (dropped afterwards); the files are generated in the layouts with 1 bad "
-    "line in 200.\n\n" + example("pbm bench etl\npbm bench etl --claims 100000 --pde 100000   # a quick run"),
+    "database on the same server (dropped afterwards); the files are generated in the layouts with a few bad "
+    "lines per thousand.\n\n"
+    + example("pbm bench etl\npbm bench etl --claims 100000 --pde 100000   # a quick run"),
 )
 @click.option(
     "--claims", "claims_lines", type=click.IntRange(min=1), default=etl_bench.CLAIMS_LINES, show_default=True

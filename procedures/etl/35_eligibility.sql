@@ -366,3 +366,27 @@ END;
 $$;
 COMMENT ON FUNCTION etl.merge_eligibility(bigint, date) IS
 'Merges the good lines of an eligibility batch: members inserted or updated (history valid from p_as_of through the members trigger; MBIs encrypted with the session PHI key, re-encrypted only when they change), coverage spans updated (shrinking first) and inserted.';
+
+CREATE OR REPLACE FUNCTION etl.scrub_mbis(p_batch_id bigint)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    -- MBIs are encrypted at rest in member.members; they must not stay readable in etl either.
+    UPDATE etl.stage_eligibility AS s
+    SET mbi = NULL, raw_line = NULL
+    WHERE s.batch_id = p_batch_id AND (s.mbi IS NOT NULL OR s.raw_line IS NOT NULL);
+    UPDATE etl.rejects AS r
+    SET value = CASE
+        WHEN r.column_name = 'mbi' THEN left(r.value, 2) || repeat('*', greatest(length(r.value) - 4, 0)) || right(r.value, 2)
+        ELSE regexp_replace(
+            r.value,
+            '[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9][0-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9][0-9][AC-HJKMNP-RT-Y]{2}[0-9]{2}',
+            '[MBI]', 'g'
+        )
+    END
+    WHERE r.batch_id = p_batch_id AND r.value IS NOT NULL;
+END;
+$$;
+COMMENT ON FUNCTION etl.scrub_mbis(bigint) IS
+'At the end of an eligibility batch: empties the MBIs (and raw lines) of its staging rows and masks MBIs in its rejects (1E*******73; [MBI] inside whole lines), so no MBI stays readable outside member.members.';

@@ -3,7 +3,7 @@
 -- about meaning (eligibility, network, formulary, pricing) is adjudication's to decide, with NCPDP
 -- reject codes. Good rows become a claims.batches row and its claims.batch_claims.
 --
--- Built for a million lines (docs/decisions/0005-etl-validation-in-two-passes.md): the rules of one column
+-- Built for a million lines (docs/decisions/0009-etl-validation-in-two-passes.md): the rules of one column
 -- exclude each other, so each column has one fault (the rule it breaks, or NULL); one scan that can run
 -- in parallel finds the faulty lines, and only those are spelled out as rejects.
 

@@ -2,7 +2,7 @@
 -- member of the DE-SynPUF plan (cardholder ID = DESYNPUF_ID, person code 01; the file has no names or
 -- addresses, so they are placeholders) with a Part D coverage span in that year: January 1 to the end
 -- of the PLAN_CVRG_MOS_NUM-th month (cut at the date of death, reason death). The year comes from the
--- file name or --effective-date (etl.batches.effective_date). See docs/decisions on DE-SynPUF.
+-- file name or --effective-date (etl.batches.effective_date). See docs/decisions/0008-desynpuf-pde-table.md.
 
 CREATE OR REPLACE FUNCTION etl.desynpuf_plan_id()
 RETURNS bigint

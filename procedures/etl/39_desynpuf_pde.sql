@@ -1,8 +1,8 @@
 -- CMS DE-SynPUF Prescription Drug Events: fills adjudicated elsewhere, with patient pay and total cost
 -- but no pharmacy, prescriber or BIN. They go to claims.prescription_drug_events (history for analysis),
--- never through adjudication (docs/decisions/0004-desynpuf-pde-table.md). The beneficiary must have been
+-- never through adjudication (docs/decisions/0008-desynpuf-pde-table.md). The beneficiary must have been
 -- loaded from a beneficiary summary file first (LOAD_ORDER). Validated like claims: one fault per column,
--- a parallel-capable scan for faulty lines, details only for those (0005-etl-validation-in-two-passes.md).
+-- a parallel-capable scan for faulty lines, details only for those (0009-etl-validation-in-two-passes.md).
 
 CREATE OR REPLACE FUNCTION etl.pde_faults(p_batch_id bigint)
 RETURNS TABLE (

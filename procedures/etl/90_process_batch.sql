@@ -92,6 +92,9 @@ BEGIN
         WHEN 'desynpuf_pde' THEN
             SELECT m.loaded, m.inserted, m.updated INTO v_loaded, v_inserted, v_updated FROM etl.merge_desynpuf_pde(p_batch_id) AS m;
     END CASE;
+    IF v_batch.feed = 'eligibility' THEN
+        PERFORM etl.scrub_mbis(p_batch_id);
+    END IF;
     v_phases := v_phases || jsonb_build_object('merge', etl.seconds_since(v_clock));
 
     SELECT count(DISTINCT r.line_no) INTO v_rejected FROM etl.rejects AS r WHERE r.batch_id = p_batch_id;

@@ -182,6 +182,10 @@ def test_eligibility_reject_rules(db_ref, tmp_path):
         (10, "coverage_effective_date", "bad_date"),
         (10, "person_code", "bad_format"),
     ]
+    # no MBI stays readable outside member.members
+    found = {(n, c): v for n, c, v, _r, _d in reject_rows(db_ref, r.batch_id)}
+    assert (found[(2, "mbi")], found[(4, "mbi")]) == ("1E*********73", "1E*******73")
+    assert scalar(db_ref, "SELECT count(*) FROM etl.stage_eligibility WHERE mbi IS NOT NULL") == 0
 
 
 def test_eligibility_with_mbis_needs_the_phi_key(db_ref, tmp_path, monkeypatch):
