@@ -1,4 +1,4 @@
--- Faster nightly loads (docs/decisions/0005-etl-validation-in-two-passes.md): a calendar to turn date text
+-- Faster nightly loads (docs/decisions/0009-etl-validation-in-two-passes.md): a calendar to turn date text
 -- into dates with one hash join instead of a pattern test per value, per-phase timings on batches,
 -- no autovacuum on staging (each load empties it), and no per-row foreign key check from prescription
 -- drug events to their batch (provenance only).
