@@ -191,15 +191,9 @@ def run(
 
         beneficiaries = files / "DE1_0_2008_Beneficiary_Summary_File_Sample_1.csv"
         pde = files / "DE1_0_2008_to_2010_Prescription_Drug_Events_Sample_1.csv"
-        echo(
-            f"generating {BENEFICIARIES:,} DE-SynPUF beneficiaries and {pde_lines:,} prescription drug events"
-        )
-        _copy_to_file(
-            conn, BENEFICIARY_SQL.format(count=BENEFICIARIES), beneficiaries, FEEDS["desynpuf_beneficiary"]
-        )
-        _copy_to_file(
-            conn, PDE_SQL.format(lines=pde_lines, beneficiaries=BENEFICIARIES), pde, FEEDS["desynpuf_pde"]
-        )
+        echo(f"generating {BENEFICIARIES:,} DE-SynPUF beneficiaries and {pde_lines:,} prescription drug events")
+        _copy_to_file(conn, BENEFICIARY_SQL.format(count=BENEFICIARIES), beneficiaries, FEEDS["desynpuf_beneficiary"])
+        _copy_to_file(conn, PDE_SQL.format(lines=pde_lines, beneficiaries=BENEFICIARIES), pde, FEEDS["desynpuf_pde"])
         _timed(conn, "desynpuf_beneficiary", beneficiaries, echo)
         _checkpoint(conn)
         echo(f"loading {pde.name} ({pde.stat().st_size / 2**20:.0f} MiB)")

@@ -15,6 +15,7 @@ from etl import bench as etl_bench
 from etl import loader
 from etl.layouts import FEEDS, LOAD_ORDER
 from pbmdb import PbmError
+from pbmdb import claims as claims_batches
 from pbmdb.commands import Context, example, pass_ctx
 from pbmdb.commands.bench import bench
 from pbmdb.db import connect, describe_error
@@ -67,7 +68,8 @@ def _load(conn, feed: str, path: Path, *, effective: dt.date | None, force: bool
     "load",
     help="Load one feed file: checksum (a file loaded before is skipped), COPY into text staging, "
     "set-based validation (every failing rule per line in etl.rejects), MERGE of the good lines, all in "
-    "one transaction. Exit 1 when any line (or the whole file) was rejected.\n\n"
+    "one transaction. Claims are then adjudicated as of the file's date (claims.adjudicate_batch, its own "
+    "transaction) unless --stage-only. Exit 1 when any line (or the whole file) was rejected.\n\n"
     f"FEED is one of: {', '.join(FEEDS)}. The file's date (history, future-date checks) comes from "
     "--effective-date, else a date or year in the file name, else its modification time.\n\n"
     + example(
@@ -81,14 +83,44 @@ def _load(conn, feed: str, path: Path, *, effective: dt.date | None, force: bool
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--effective-date", type=click.DateTime(formats=["%Y-%m-%d"]), help="The file's date (YYYY-MM-DD).")
 @click.option("--force", is_flag=True, help="Load the file even if the same content was loaded before.")
+@click.option("--stage-only", is_flag=True, help="Claims: stage the batch but do not adjudicate it (nightly will).")
 @pass_ctx
-def load(ctx: Context, feed: str, file: Path, effective_date: dt.datetime | None, force: bool):
+def load(ctx: Context, feed: str, file: Path, effective_date: dt.datetime | None, force: bool, stage_only: bool):
     with connect(ctx.dsn) as conn:
         result = _load(conn, feed, file, effective=effective_date.date() if effective_date else None, force=force)
-    click.echo(result.line())
-    if result.rows_rejected:
-        click.echo(f"see the rejects with: pbm etl rejects {result.batch_id}")
-    return 0 if result.clean else 1
+        click.echo(result.line())
+        if result.rows_rejected:
+            click.echo(f"see the rejects with: pbm etl rejects {result.batch_id}")
+        adjudicated = True
+        if result.claims_batch_id and not stage_only:
+            adjudicated = _adjudicate(conn, result.batch_id)
+    return 0 if result.clean and adjudicated else 1
+
+
+def _adjudicate(conn, etl_batch_id: int) -> bool:
+    """Adjudicate the claims staged by an ETL batch (its own transaction); False when it failed."""
+    found = conn.execute(
+        "SELECT claims_batch_id, effective_date FROM etl.pending_adjudication WHERE batch_id = %s", [etl_batch_id]
+    ).fetchone()
+    conn.commit()
+    if found is None:
+        return True
+    claims_batch_id, as_of = found
+    try:
+        r = claims_batches.adjudicate_batch(conn, claims_batch_id, as_of=as_of, echo=lambda _msg: None)
+    except psycopg.Error as e:
+        conn.rollback()
+        click.echo(
+            f"claims batch {claims_batch_id}: adjudication failed, the claims stay staged "
+            f"(pbm etl nightly retries): {describe_error(e)}",
+            err=True,
+        )
+        return False
+    click.echo(
+        f"claims batch {claims_batch_id} adjudicated as of {as_of}: {r.claims_count} claims, {r.paid_count} paid, "
+        f"{r.rejected_count} rejected, {r.duplicate_count} duplicates"
+    )
+    return True
 
 
 def feed_of(path: Path) -> str | None:
@@ -115,7 +147,9 @@ def _move(path: Path, folder: Path) -> Path:
     help="Load every <feed>_*.csv file of INBOX in the order of etl.layouts.LOAD_ORDER (reference data "
     "first, then members, PAs and claims), moving each to INBOX/archive/ (loaded, possibly with rejected "
     "lines) or INBOX/error/ (refused as a whole, unknown feed, or failed; the reason in <file>.error.txt). "
-    "Prints a summary table. Exit 1 if any file or line was refused. Safe to re-run: a file loaded before "
+    "Claims files are adjudicated after they are staged (claims.adjudicate_batch, as of the file's date), "
+    "and claims staged by an earlier run but not adjudicated are adjudicated first. Prints a summary table. "
+    "Exit 1 if any file or line was refused or an adjudication failed. Safe to re-run: a file loaded before "
     "is recognised by its checksum and only archived.\n\n"
     + example(
         "pbm etl nightly /srv/pbm/inbox\n"
@@ -126,9 +160,6 @@ def _move(path: Path, folder: Path) -> Path:
 @pass_ctx
 def nightly(ctx: Context, inbox: Path):
     files = sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
-    if not files:
-        click.echo(f"{inbox}: no files to load")
-        return 0
     order = {feed: i for i, feed in enumerate(LOAD_ORDER)}
     known = [(p, feed_of(p)) for p in files]
     queue = sorted(((p, f) for p, f in known if f), key=lambda pf: (order[pf[1]], pf[0].name))
@@ -142,6 +173,9 @@ def nightly(ctx: Context, inbox: Path):
         rows.append((path.name, "?", "", "unknown feed", "", "", "", ""))
         failed = True
     with connect(ctx.dsn) as conn:
+        # claims staged by an earlier run (stopped before adjudication, or --stage-only) first
+        for (pending,) in conn.execute("SELECT batch_id FROM etl.pending_adjudication ORDER BY batch_id").fetchall():
+            failed = not _adjudicate(conn, pending) or failed
         for path, feed in queue:
             try:
                 r = _load(conn, feed, path, effective=None, force=False)
@@ -162,6 +196,8 @@ def nightly(ctx: Context, inbox: Path):
                 )
             else:
                 _move(path, inbox / "archive")
+            if r.claims_batch_id:
+                failed = not _adjudicate(conn, r.batch_id) or failed
             status = r.status if r.status != "already loaded" else f"already loaded ({r.loaded_before_batch_id})"
             rows.append(
                 (
@@ -176,7 +212,10 @@ def nightly(ctx: Context, inbox: Path):
                 )
             )
             failed = failed or not r.clean
-    _table(("file", "feed", "batch", "status", "received", "loaded", "rejected", "seconds"), rows)
+    if rows:
+        _table(("file", "feed", "batch", "status", "received", "loaded", "rejected", "seconds"), rows)
+    else:
+        click.echo(f"{inbox}: no files to load")
     return 1 if failed else 0
 
 
@@ -281,15 +320,10 @@ def _short(value: str | None, width: int = 40) -> str:
     help="Time the ETL: a 1,000,000-line claims feed and a DE-SynPUF-sized file of 788,880 prescription drug "
     "events, each loaded, validated and merged by the real loader (targets: 15 s each). Runs in a scratch "
     "database on the same server (dropped afterwards); the files are generated in the layouts with a few bad "
-    "lines per thousand.\n\n"
-    + example("pbm bench etl\npbm bench etl --claims 100000 --pde 100000   # a quick run"),
+    "lines per thousand.\n\n" + example("pbm bench etl\npbm bench etl --claims 100000 --pde 100000   # a quick run"),
 )
-@click.option(
-    "--claims", "claims_lines", type=click.IntRange(min=1), default=etl_bench.CLAIMS_LINES, show_default=True
-)
-@click.option(
-    "--pde", "pde_lines", type=click.IntRange(min=1), default=etl_bench.PDE_LINES, show_default=True
-)
+@click.option("--claims", "claims_lines", type=click.IntRange(min=1), default=etl_bench.CLAIMS_LINES, show_default=True)
+@click.option("--pde", "pde_lines", type=click.IntRange(min=1), default=etl_bench.PDE_LINES, show_default=True)
 @click.option("--keep", is_flag=True, help="Keep the scratch database.")
 @click.option(
     "--workdir",

@@ -98,9 +98,7 @@ CLAIM_RULES = [
 def test_every_claims_rule_fires_on_its_line_and_nothing_else(fresh_db, tmp_path):
     setup_reference(fresh_db)
     # each line its own Rx number (the claims key), unless the line is about the Rx number
-    lines = [
-        claim(**({"rx_number": str(1000 + i)} | fields)) for i, (fields, _c, _r) in enumerate(CLAIM_RULES)
-    ]
+    lines = [claim(**({"rx_number": str(1000 + i)} | fields)) for i, (fields, _c, _r) in enumerate(CLAIM_RULES)]
     lines.append(claim(rx_number="999999", quantity_dispensed="0.5", ingredient_cost_submitted="-0.00"))
     r = load(fresh_db, "claims", write(tmp_path, "claims_20251101.csv", csv_text("claims", lines)))
     expected = sorted((i + 2, column, rule) for i, (_f, column, rule) in enumerate(CLAIM_RULES))

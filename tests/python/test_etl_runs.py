@@ -139,7 +139,7 @@ def test_killing_a_load_leaves_no_partial_batch_and_the_next_run_completes_it(db
     assert scalar(db_ref, "SELECT count(*) FROM claims.batches") == 0
     assert scalar(db_ref, "SELECT count(*) FROM claims.batch_claims") == 0
 
-    again = pbm("etl", "load", "claims", str(path), dsn=db_ref)
+    again = pbm("etl", "load", "claims", str(path), "--stage-only", dsn=db_ref)
     assert again.returncode == 0, again.stderr
     assert rows(db_ref, "SELECT status, rows_received, rows_loaded, rows_rejected FROM etl.batches") == [
         ("completed", 60_000, 60_000, 0)
@@ -155,6 +155,13 @@ def test_load_prints_one_line_and_exits_1_when_lines_were_rejected(db_ref, tmp_p
     result = pbm("etl", "load", "claims", str(good), dsn=db_ref)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("batch 1 claims claims_20251101.csv: completed, 1 received, 1 loaded, 0 rejected")
+    # the staged claims are adjudicated as of the file's date (no benefit design here: rejected, but adjudicated)
+    claims_batch = scalar(db_ref, "SELECT claims_batch_id FROM etl.batches WHERE batch_id = 1")
+    assert result.stdout.splitlines()[1].startswith(
+        f"claims batch {claims_batch} adjudicated as of 2025-11-01: 1 claims, "
+    )
+    assert scalar(db_ref, "SELECT status FROM claims.batches WHERE batch_id = %s", [claims_batch]) == "adjudicated"
+    assert scalar(db_ref, "SELECT count(*) FROM claims.claims WHERE batch_id = %s", [claims_batch]) == 1
     again = pbm("etl", "load", "claims", str(good), dsn=db_ref)
     assert (again.returncode, again.stdout.strip()) == (
         0,
@@ -243,7 +250,9 @@ def test_nightly_loads_in_order_moves_files_and_is_safe_to_rerun(db_ref, tmp_pat
     write(inbox, "notes.txt", "not a feed\n")
     result = pbm("etl", "nightly", str(inbox), dsn=db_ref)
     assert result.returncode == 1, result.stderr
-    table = [line.split() for line in result.stdout.splitlines()]
+    out = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(out) if line.startswith("file "))
+    table = [line.split() for line in out[start:]]
     assert [row[:4] for row in table[2:]] == [
         ["notes.txt", "?", "unknown", "feed"],
         ["drugs_20251101.csv", "drugs", "1", "rejected"],
@@ -265,6 +274,7 @@ def test_nightly_loads_in_order_moves_files_and_is_safe_to_rerun(db_ref, tmp_pat
         "notes.txt.error.txt",
     ]
     assert rejects(db_ref, 4) == [(3, "bin", "bad_format")]
+    assert any(line.startswith("claims batch ") and " adjudicated as of 2025-11-01: 1 claims" in line for line in out)
 
     empty = pbm("etl", "nightly", str(inbox), dsn=db_ref)
     assert (empty.returncode, empty.stdout.strip()) == (0, f"{inbox}: no files to load")
@@ -275,3 +285,20 @@ def test_nightly_loads_in_order_moves_files_and_is_safe_to_rerun(db_ref, tmp_pat
     assert "already loaded (2)" in rerun.stdout
     assert (inbox / "archive" / "pharmacies_20251101.csv.1").exists()
     assert scalar(db_ref, "SELECT count(*) FROM etl.batches") == 4
+
+
+def test_claims_staged_but_not_adjudicated_are_adjudicated_by_the_next_nightly(db_ref, tmp_path):
+    path = write(tmp_path, "claims_20251101.csv", csv_text("claims", [claim(rx_number="1"), claim(rx_number="2")]))
+    staged = pbm("etl", "load", "claims", str(path), "--stage-only", dsn=db_ref)
+    assert staged.returncode == 0, staged.stderr
+    assert rows(db_ref, "SELECT batch_id, rows_loaded FROM etl.pending_adjudication") == [(1, 2)]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    run = pbm("etl", "nightly", str(inbox), dsn=db_ref)
+    assert run.returncode == 0, run.stdout + run.stderr
+    claims_batch = scalar(db_ref, "SELECT claims_batch_id FROM etl.batches WHERE batch_id = 1")
+    lines = run.stdout.splitlines()
+    assert len(lines) == 2 and lines[1] == f"{inbox}: no files to load"
+    assert lines[0].startswith(f"claims batch {claims_batch} adjudicated as of 2025-11-01: 2 claims, ")
+    assert rows(db_ref, "SELECT * FROM etl.pending_adjudication") == []
+    assert scalar(db_ref, "SELECT count(*) FROM claims.claims WHERE batch_id = %s", [claims_batch]) == 2
