@@ -10,10 +10,13 @@ COMMENT ON FUNCTION claims.money(numeric) IS 'An amount as money: numeric(12,2),
 
 CREATE OR REPLACE FUNCTION claims.response(p_claim claims.claims)
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
-BEGIN ATOMIC
-    SELECT jsonb_strip_nulls(jsonb_build_object(
+AS $$
+BEGIN
+    -- PL/pgSQL, not SQL: its plan is kept for the session, where a SQL function with subqueries would be
+    -- parsed and planned again in every real-time transaction.
+    RETURN jsonb_strip_nulls(jsonb_build_object(
         'transaction_code', (p_claim).transaction_code,
         'transaction_response_status', (p_claim).transaction_response_status,
         'authorization_number', (p_claim).claim_id::text,
@@ -84,23 +87,29 @@ BEGIN ATOMIC
         END
     ));
 END;
+$$;
 COMMENT ON FUNCTION claims.response(claims.claims) IS
 'The response of a stored claim as JSON with NCPDP field names: status (112-AN), authorization number (503-F3), reject codes (511-FB) with their descriptions, pricing (506-F6, 507-F7, 509-F9, 522-FM), patient pay and its components (505-F5, 517-FH, 518-FI, 572-4U, 519-FJ), accumulators (512-FC, 513-FD), benefit stages (393-MV/394-MW), DUR (439-E4, 530-FU, 531-FV) and next fill date, the PA number (498-PY), M3P amounts and the likely-to-benefit notice (message 056).';
 
 CREATE OR REPLACE FUNCTION claims.response_of(p_claim_id bigint, p_date_of_service date)
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
-BEGIN ATOMIC
-    SELECT
-        CASE
-            WHEN c.transaction_response_status = 'D'
-                THEN claims.response(o) || jsonb_build_object('transaction_response_status', 'D')
-            ELSE claims.response(c)
-        END
-    FROM claims.claims AS c
-    LEFT JOIN claims.claims AS o ON c.duplicate_of_claim_id = o.claim_id AND c.date_of_service = o.date_of_service
-    WHERE c.claim_id = p_claim_id AND c.date_of_service = p_date_of_service;
+AS $$
+DECLARE
+    v_claim claims.claims;
+    v_original claims.claims;
+BEGIN
+    -- PL/pgSQL so the lookups keep their plans for the session (a SQL function is planned again in every
+    -- transaction, over every claims partition).
+    SELECT * INTO v_claim FROM claims.claims AS c WHERE c.claim_id = p_claim_id AND c.date_of_service = p_date_of_service;
+    IF v_claim.transaction_response_status IS DISTINCT FROM 'D' THEN
+        RETURN claims.response(v_claim);
+    END IF;
+    SELECT * INTO v_original FROM claims.claims AS o
+    WHERE o.claim_id = v_claim.duplicate_of_claim_id AND o.date_of_service = v_claim.date_of_service;
+    RETURN claims.response(v_original) || jsonb_build_object('transaction_response_status', 'D');
 END;
+$$;
 COMMENT ON FUNCTION claims.response_of(bigint, date) IS
 'The response of claim p_claim_id; for a duplicate (status D) the original paid claim''s response with status D.';

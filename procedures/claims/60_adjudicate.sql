@@ -11,34 +11,39 @@ CREATE OR REPLACE FUNCTION claims.generic_equivalent_allowed(
     p_contract_id bigint
 )
 RETURNS numeric
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
-BEGIN ATOMIC
-    SELECT min(p.allowed_amount)
-    FROM drug.drugs AS d
-    INNER JOIN network.contracts AS k ON k.contract_id = p_contract_id
-    INNER JOIN drug.prices AS awp
-        ON
-            d.ndc11 = awp.ndc11 AND awp.price_type = 'AWP'
-            AND p_date_of_service BETWEEN awp.effective_date AND coalesce(awp.end_date, 'infinity')
-    LEFT JOIN drug.prices AS nadac
-        ON
-            d.ndc11 = nadac.ndc11 AND nadac.price_type = 'NADAC'
-            AND p_date_of_service BETWEEN nadac.effective_date AND coalesce(nadac.end_date, 'infinity')
-    LEFT JOIN drug.prices AS mac
-        ON
-            d.ndc11 = mac.ndc11 AND mac.price_type = 'MAC' AND k.mac_list_id = mac.mac_list_id
-            AND p_date_of_service BETWEEN mac.effective_date AND coalesce(mac.end_date, 'infinity')
-    CROSS JOIN
-        LATERAL claims.price(
-            FALSE, p_quantity, awp.unit_price, nadac.unit_price, mac.unit_price, k.ingredient_basis,
-            k.brand_awp_discount, k.generic_awp_discount, k.brand_dispensing_fee, k.generic_dispensing_fee,
-            NULL, NULL, NULL, NULL
-        ) AS p
-    WHERE
-        d.drug_group = p_drug_group AND NOT d.is_brand
-        AND (d.market_end_date IS NULL OR d.market_end_date >= p_date_of_service);
+AS $$
+BEGIN
+    -- PL/pgSQL so the query keeps its plan for the session (a SQL function is planned in every transaction).
+    RETURN (
+        SELECT min(p.allowed_amount)
+        FROM drug.drugs AS d
+        INNER JOIN network.contracts AS k ON k.contract_id = p_contract_id
+        INNER JOIN drug.prices AS awp
+            ON
+                d.ndc11 = awp.ndc11 AND awp.price_type = 'AWP'
+                AND p_date_of_service BETWEEN awp.effective_date AND coalesce(awp.end_date, 'infinity')
+        LEFT JOIN drug.prices AS nadac
+            ON
+                d.ndc11 = nadac.ndc11 AND nadac.price_type = 'NADAC'
+                AND p_date_of_service BETWEEN nadac.effective_date AND coalesce(nadac.end_date, 'infinity')
+        LEFT JOIN drug.prices AS mac
+            ON
+                d.ndc11 = mac.ndc11 AND mac.price_type = 'MAC' AND k.mac_list_id = mac.mac_list_id
+                AND p_date_of_service BETWEEN mac.effective_date AND coalesce(mac.end_date, 'infinity')
+        CROSS JOIN
+            LATERAL claims.price(
+                FALSE, p_quantity, awp.unit_price, nadac.unit_price, mac.unit_price, k.ingredient_basis,
+                k.brand_awp_discount, k.generic_awp_discount, k.brand_dispensing_fee, k.generic_dispensing_fee,
+                NULL, NULL, NULL, NULL
+            ) AS p
+        WHERE
+            d.drug_group = p_drug_group AND NOT d.is_brand
+            AND (d.market_end_date IS NULL OR d.market_end_date >= p_date_of_service)
+    );
 END;
+$$;
 COMMENT ON FUNCTION claims.generic_equivalent_allowed(text, date, numeric, bigint) IS
 'The contract price (allowed amount) of the cheapest marketed generic of a drug group for a quantity on a date: the base of the DAW brand penalty.';
 
@@ -166,11 +171,16 @@ BEGIN
     -- The member's accumulators are locked for the rest of the transaction: claims of one member are
     -- adjudicated one after the other, so no accumulator update is ever lost.
     IF v_member.member_id IS NOT NULL AND r.date_of_service IS NOT NULL THEN
-        INSERT INTO claims.accumulators AS a (member_id, plan_year) VALUES (v_member.member_id, v_plan_year)
-        ON CONFLICT (member_id, plan_year) DO NOTHING;
         SELECT * INTO v_acc FROM claims.accumulators AS a
         WHERE a.member_id = v_member.member_id AND a.plan_year = v_plan_year
         FOR UPDATE;
+        IF NOT FOUND THEN  -- the member's first claim of the year
+            INSERT INTO claims.accumulators AS a (member_id, plan_year) VALUES (v_member.member_id, v_plan_year)
+            ON CONFLICT (member_id, plan_year) DO NOTHING;
+            SELECT * INTO v_acc FROM claims.accumulators AS a
+            WHERE a.member_id = v_member.member_id AND a.plan_year = v_plan_year
+            FOR UPDATE;
+        END IF;
     END IF;
 
     -- A claim identical to a paid one (pharmacy, Rx number, fill, date of service) is a duplicate:
@@ -502,11 +512,17 @@ RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, public
+-- Generic plans: the lookups are the same every time, and planning them per call (custom plans over
+-- partitioned claims) costs more than running them.
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_claim claims.claims := claims.adjudicate_claim(claims.parse_request(request), current_date);
 BEGIN
-    RETURN claims.response_of(v_claim.claim_id, v_claim.date_of_service);
+    IF v_claim.transaction_response_status = 'D' THEN
+        RETURN claims.response_of(v_claim.claim_id, v_claim.date_of_service);  -- the original's response
+    END IF;
+    RETURN claims.response(v_claim);
 END;
 $$;
 COMMENT ON FUNCTION api.adjudicate(jsonb) IS

@@ -1,6 +1,6 @@
 -- Every edit answers with its NCPDP reject code (several where several apply), in edit order.
 BEGIN;
-SELECT plan(48);
+SELECT plan(58);
 SELECT tap.setup_adjudication();
 SELECT tap.add_member('RJ1', 'TCOMM', '1980-01-01', 'F', '2025-01-01');
 SELECT tap.add_member('RJ2', 'TCOMM', '1980-01-01', 'M', '2025-07-01');
@@ -150,6 +150,18 @@ SELECT is(
     ), 0,
     'every emitted code is a known NCPDP reject code'
 );
+
+-- Reading the request: malformed values become NULL (then the syntax edit names them), never an SQL error.
+SELECT is(claims.json_date('{"d": "20250228"}', 'd'), date '2025-02-28', 'CCYYMMDD date read');
+SELECT is(claims.json_date('{"d": "2024-02-29"}', 'd'), date '2024-02-29', 'CCYY-MM-DD date read (leap day)');
+SELECT is(claims.json_date('{"d": "20250229"}', 'd'), NULL::date, 'no 29 February in 2025: NULL');
+SELECT is(claims.json_date('{"d": "20251301"}', 'd'), NULL::date, 'month 13: NULL');
+SELECT is(claims.json_date('{"d": "00000101"}', 'd'), NULL::date, 'year 0000: NULL');
+SELECT is(claims.json_date('{"d": "2025/01/01"}', 'd'), NULL::date, 'slashes: NULL');
+SELECT is(claims.json_numeric('{"q": " 30.125 "}', 'q', 3), 30.125, 'quantity with 3 decimals, blanks trimmed');
+SELECT is(claims.json_numeric('{"a": "12.345"}', 'a', 2), NULL::numeric, 'money with 3 decimals: NULL');
+SELECT is(claims.json_text('{"b": "   "}', 'b', 8), NULL, 'blank text: NULL');
+SELECT is(claims.json_smallint('{"f": "1e2"}', 'f'), NULL::smallint, 'not a whole number: NULL');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,0 +1,47 @@
+"""`pbm bench batch` and `pbm bench realtime` at a tiny scale: they run end to end, report what they
+measured, and leave no scratch database behind. (The figures themselves are never asserted.)"""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+from conftest import run_pbm
+
+
+def databases(server: str) -> set[str]:
+    with psycopg.connect(server) as conn:
+        return {name for (name,) in conn.execute("SELECT datname FROM pg_database").fetchall()}
+
+
+def test_bench_batch_reports_rate_and_floor(server, fresh_db):
+    before = databases(server)
+    result = run_pbm("bench", "batch", "--claims", "3000", "--members", "300", dsn=fresh_db)
+    assert result.returncode == 0, result.stderr
+    claims = re.search(r"^claims: ([\d,]+) \(", result.stdout, re.M)
+    assert claims and int(claims.group(1).replace(",", "")) == 3000, result.stdout
+    assert re.search(r"^result: [\d,]+ claims/s, [\d.]+x the floor$", result.stdout, re.M), result.stdout
+    assert "dependency pass 1" in result.stdout, "claims.adjudicate_batch progress is shown"
+    assert databases(server) == before, "the scratch database is dropped"
+
+
+def test_bench_realtime_reports_latency(server, fresh_db):
+    before = databases(server)
+    result = run_pbm("bench", "realtime", "--claims", "10000", "--seconds", "2", dsn=fresh_db)
+    assert result.returncode == 0, result.stderr
+    latency = re.search(r"p50 ([\d.]+) ms, p95 ([\d.]+) ms, p99 ([\d.]+) ms", result.stdout)
+    assert latency, result.stdout
+    p50, p95, p99 = map(float, latency.groups())
+    assert 0 < p50 <= p95 <= p99
+    mix = re.search(r"^claims: ([\d,]+) in 2 s \((.*)\)", result.stdout, re.M)
+    assert mix and int(mix.group(1).replace(",", "")) > 0, result.stdout
+    counted = sum(int(n.replace(",", "")) for n in re.findall(r"[PRD] ([\d,]+)", mix.group(2)))
+    assert counted == int(mix.group(1).replace(",", "")), "every pgbench transaction stored one claim"
+    assert databases(server) == before
+
+
+def test_bench_bad_arguments_are_one_line_errors(fresh_db):
+    for args in (["realtime", "--clients", "0"], ["batch", "--claims", "5"]):
+        result = run_pbm("bench", *args, dsn=fresh_db)
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
