@@ -28,7 +28,7 @@ import pandas as pd
 from etl.layouts import FEEDS
 from seeds import synthetic_csv as fmt
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 CURATED = Path(__file__).resolve().parent / "curated"
 CATALOG_SEED = 20251123  # drugs, prices and plan configuration do not depend on --seed
 NA = fmt.NA
@@ -1873,16 +1873,17 @@ def assemble_claims(rng, w: World, c: _Catalog, t: Therapies, f: Fills, pas: pd.
 
 
 def inject_problems(rng, w: World, c: _Catalog, cl: Claims, pas: pd.DataFrame, share: float, tables: dict) -> None:
-    """Turn a share of the requests into ones a real adjudicator rejects (spread evenly over the kinds)."""
+    """Turn round(share * claims) requests into ones a real adjudicator rejects, spread evenly over the
+    kinds. Kinds that need something the data may lack (a member with partial coverage, an eligible product)
+    go first; what they cannot take goes to the kinds that fit any claim."""
     n = len(cl.date)
     total = int(round(share * n))
     if total == 0:
         return
     y = w.params.year
     jan1, dec31 = day(y, 1, 1), day(y, 12, 31)
-    per_kind = [
-        total // len(PROBLEM_KINDS) + (1 if i < total % len(PROBLEM_KINDS) else 0) for i in range(len(PROBLEM_KINDS))
-    ]
+    k = len(PROBLEM_KINDS)
+    per_kind = [total // k + (1 if i < total % k else 0) for i in range(k)]
     pool = rng.permutation(np.flatnonzero(cl.kind != KIND_STEP))
     used = np.zeros(n, bool)
     is_partd = np.isin(cl.plan, PARTD_PLANS)
@@ -1891,11 +1892,14 @@ def inject_problems(rng, w: World, c: _Catalog, cl: Claims, pas: pd.DataFrame, s
     pa_keys = set(zip(pas["member"].tolist(), pas["drug_group"].tolist(), strict=True))
     drug_group = w.cat.products["drug_group"].to_numpy()
 
-    def pick(kind_no: int, allowed: np.ndarray) -> np.ndarray:
-        cand = pool[allowed[pool] & ~used[pool]][: per_kind[kind_no]]
-        used[cand] = True
-        cl.problem[cand] = kind_no
-        return cand
+    def take(kind_no: int, idx: np.ndarray) -> np.ndarray:
+        used[idx] = True
+        cl.problem[idx] = kind_no
+        return idx
+
+    def free(count: int, allowed: np.ndarray | None = None) -> np.ndarray:
+        ok = ~used[pool] if allowed is None else allowed[pool] & ~used[pool]
+        return pool[ok][:count]
 
     def new_prescription(idx: np.ndarray) -> None:
         """A new Rx (number, first fill, written in the days before the date of service)."""
@@ -1914,10 +1918,11 @@ def inject_problems(rng, w: World, c: _Catalog, cl: Claims, pas: pd.DataFrame, s
             rng, w, c, product, qty, cl.date[idx], cl.pharmacy[idx], days
         )
 
-    def choose_for(idx: np.ndarray, options: dict) -> tuple[np.ndarray, np.ndarray]:
-        """An eligible product per claim from its formulary's options; ok = found one."""
+    def choose_for(idx: np.ndarray, options: dict, eligible_only: bool) -> tuple[np.ndarray, np.ndarray]:
+        """A product per claim from its formulary's options (eligible for the member's age, sex and plan when
+        asked); ok = found one."""
         out, ok = np.full(len(idx), -1), np.zeros(len(idx), bool)
-        for _ in range(20):
+        for _ in range(20 if eligible_only else 1):
             todo = np.flatnonzero(~ok)
             if not len(todo):
                 break
@@ -1926,72 +1931,45 @@ def inject_problems(rng, w: World, c: _Catalog, cl: Claims, pas: pd.DataFrame, s
                 if not len(sel) or not len(opts):
                     continue
                 prod = opts[rng.integers(0, len(opts), len(sel))]
-                good = _eligible(w, c, cl.member[idx[sel]], c.product_row[prod])
+                good = _eligible(w, c, cl.member[idx[sel]], c.product_row[prod]) if eligible_only else prod >= 0
                 out[sel[good]], ok[sel[good]] = prod[good], True
         return out, ok
 
-    # unknown cardholder: an id of our format that no member has
-    idx = pick(0, np.ones(n, bool))
-    known = np.char.lstrip(tables["cardholders"][: len(w.mem.df)].astype(str), "SYN").astype(np.int64)
-    unknown = unique_ints(rng, 100_000_000, 1_000_000_000, len(idx), avoid=known)
-    cl.cardholder[idx] = len(tables["cardholders"]) + np.arange(len(idx))
-    tables["cardholders"] = np.concatenate([tables["cardholders"], np.char.add("SYN", unknown.astype(str))])
-    # outside coverage: a date after the member's coverage ended (or before it began)
-    idx = pick(1, (ws > jan1) | (we < dec31))
+    # outside coverage: a date after the member's coverage ended (or before it began), on a new Rx
+    idx = take(1, free(per_kind[1], (ws > jan1) | (we < dec31)))
     after = we[idx] < dec31
     gap_after = 1 + (rng.random(len(idx)) * np.minimum(30, dec31 - we[idx])).astype(np.int64)
     gap_before = 1 + (rng.random(len(idx)) * np.minimum(30, ws[idx] - jan1)).astype(np.int64)
     cl.date[idx] = np.where(after, we[idx] + gap_after, ws[idx] - gap_before)
     new_prescription(idx)
-    # out of network: a pharmacy that is not in the plan's network
-    idx = pick(2, np.ones(n, bool))
-    status, ptype = w.ph["status"].to_numpy(), w.ph["pharmacy_type"].to_numpy()
-    not_partd = np.flatnonzero(status == "comm_only")
-    not_comm = np.flatnonzero((status == "pd_only") & (ptype == "retail"))
-    p_idx = is_partd[idx]
-    cl.pharmacy[idx] = np.where(
-        p_idx,
-        not_partd[rng.integers(0, len(not_partd), len(idx))],
-        not_comm[rng.integers(0, len(not_comm), len(idx))],
-    )
-    # unknown or malformed NDC: half a 10-digit code (a dropped digit), half 11 digits not in the catalog
-    idx = pick(3, np.ones(n, bool))
-    catalog_codes = tables["products"][: len(w.cat.products)].astype(str)
-    malformed = rng.random(len(idx)) < 0.5
-    dropped = np.array([code[1:] for code in catalog_codes[cl.product[idx]].tolist()], dtype=object)
-    fresh = unique_ints(rng, 10**10, 10**11, len(idx), avoid=catalog_codes.astype(np.int64))
-    codes = np.where(malformed, dropped, fresh.astype(str))
-    cl.product_code[idx] = len(tables["products"]) + np.arange(len(idx))
-    cl.product[idx] = -1
-    tables["products"] = np.concatenate([tables["products"], codes.astype(str)])
-    # invalid prescriber NPI: a wrong check digit
-    idx = pick(4, np.ones(n, bool))
-    npis = tables["prescribers"][cl.prescriber[idx]].astype(np.int64)
-    bad = npis - npis % 10 + (npis % 10 + rng.integers(1, 10, len(idx))) % 10
-    cl.prescriber[idx] = len(tables["prescribers"]) + np.arange(len(idx))
-    tables["prescribers"] = np.concatenate([tables["prescribers"], bad.astype(str)])
-    # excluded drug, missing prior authorization, over the quantity limit: another product
-    for kind_no, options in (
-        (5, w.excluded),
-        (
-            6,
-            {
-                f: np.flatnonzero(w.pa_products[f] & ~np.isin(c.kind[c.product_row], ("vaccine",)))
-                for f in (PARTD_FORMULARY, COMM_FORMULARY)
-            },
-        ),
-        (7, {f: w.ql[f][0] for f in (PARTD_FORMULARY, COMM_FORMULARY)}),
-    ):
-        idx = pool[~used[pool]][: per_kind[kind_no] * 3]
-        prod, ok = choose_for(idx, options)
-        if kind_no == 6:  # the member must have no PA for that drug group
-            has_pa = [
-                (m, drug_group[p]) in pa_keys for m, p in zip(cl.member[idx].tolist(), prod.tolist(), strict=True)
-            ]
-            ok &= ~np.array(has_pa, dtype=bool).reshape(len(idx))
-        idx, prod = idx[ok][: per_kind[kind_no]], prod[ok][: per_kind[kind_no]]
-        used[idx] = True
-        cl.problem[idx] = kind_no
+    shortfall = per_kind[1] - len(idx)
+
+    # excluded drug, missing prior authorization, over the quantity limit: another product on a new Rx
+    no_vaccines = ~np.isin(c.kind[c.product_row], ("vaccine",))
+    product_options = {
+        5: w.excluded,
+        6: {f: np.flatnonzero(w.pa_products[f] & no_vaccines) for f in (PARTD_FORMULARY, COMM_FORMULARY)},
+        7: {f: w.ql[f][0] for f in (PARTD_FORMULARY, COMM_FORMULARY)},
+    }
+    for kind_no, options in product_options.items():
+        got_idx, got_prod = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for eligible_only in (True, False):
+            want = per_kind[kind_no] - sum(len(i) for i in got_idx)
+            if want <= 0:
+                break
+            idx = free(want * 3)
+            prod, ok = choose_for(idx, options, eligible_only)
+            if kind_no == 6:  # the member must have no PA for that drug group
+                has_pa = [
+                    (m, drug_group[p]) in pa_keys for m, p in zip(cl.member[idx].tolist(), prod.tolist(), strict=True)
+                ]
+                ok &= ~np.array(has_pa, dtype=bool).reshape(len(idx))
+            idx, prod = idx[ok][:want], prod[ok][:want]
+            take(kind_no, idx)
+            got_idx.append(idx)
+            got_prod.append(prod)
+        idx, prod = np.concatenate(got_idx), np.concatenate(got_prod)
+        shortfall += per_kind[kind_no] - len(idx)
         row = c.product_row[prod]
         days = c.days[row]
         qty = np.round(c.qty[row] * 1000).astype(np.int64)
@@ -2005,6 +1983,43 @@ def inject_problems(rng, w: World, c: _Catalog, cl: Claims, pas: pd.DataFrame, s
                 limit[sel] = lq[pos] * days[sel] / ld[pos]
             qty = (np.ceil(limit * rng.uniform(1.5, 3.0, len(idx))) * 1000).astype(np.int64)
         new_product(idx, prod, qty, days)
+
+    # The kinds that fit any claim take the shortfall.
+    for i, kind_no in enumerate((0, 2, 3, 4)):
+        per_kind[kind_no] += shortfall // 4 + (1 if i < shortfall % 4 else 0)
+
+    # unknown cardholder: an id of our format that no member has
+    idx = take(0, free(per_kind[0]))
+    known = np.char.lstrip(tables["cardholders"][: len(w.mem.df)].astype(str), "SYN").astype(np.int64)
+    unknown = unique_ints(rng, 100_000_000, 1_000_000_000, len(idx), avoid=known)
+    cl.cardholder[idx] = len(tables["cardholders"]) + np.arange(len(idx))
+    tables["cardholders"] = np.concatenate([tables["cardholders"], np.char.add("SYN", unknown.astype(str))])
+    # out of network: a pharmacy that is not in the plan's network
+    idx = take(2, free(per_kind[2]))
+    status, ptype = w.ph["status"].to_numpy(), w.ph["pharmacy_type"].to_numpy()
+    not_partd = np.flatnonzero(status == "comm_only")
+    not_comm = np.flatnonzero((status == "pd_only") & (ptype == "retail"))
+    cl.pharmacy[idx] = np.where(
+        is_partd[idx],
+        not_partd[rng.integers(0, len(not_partd), len(idx))],
+        not_comm[rng.integers(0, len(not_comm), len(idx))],
+    )
+    # unknown or malformed NDC: half a 10-digit code (a dropped digit), half 11 digits not in the catalog
+    idx = take(3, free(per_kind[3]))
+    catalog_codes = tables["products"][: len(w.cat.products)].astype(str)
+    malformed = rng.random(len(idx)) < 0.5
+    dropped = np.array([code[1:] for code in catalog_codes[cl.product[idx]].tolist()], dtype=object)
+    fresh = unique_ints(rng, 10**10, 10**11, len(idx), avoid=catalog_codes.astype(np.int64))
+    codes = np.where(malformed, dropped, fresh.astype(str))
+    cl.product_code[idx] = len(tables["products"]) + np.arange(len(idx))
+    cl.product[idx] = -1
+    tables["products"] = np.concatenate([tables["products"], codes.astype(str)])
+    # invalid prescriber NPI: a wrong check digit
+    idx = take(4, free(per_kind[4]))
+    npis = tables["prescribers"][cl.prescriber[idx]].astype(np.int64)
+    bad = npis - npis % 10 + (npis % 10 + rng.integers(1, 10, len(idx))) % 10
+    cl.prescriber[idx] = len(tables["prescribers"]) + np.arange(len(idx))
+    tables["prescribers"] = np.concatenate([tables["prescribers"], bad.astype(str)])
 
 
 def desynpuf(rng, w: World, t: Therapies, cl: Claims, tables: dict, partd: PartD, people: dict):
