@@ -683,3 +683,32 @@ def test_feed_files_load_through_the_etl(fresh_db, tmp_path):
             )
         members = scalar(conn, "SELECT count(*) FROM member.members WHERE cardholder_id LIKE 'SYN%'")
         assert members == 200
+
+
+def test_set_based_elections_equal_what_ppp_elect_and_opt_out_make(seeded):
+    """The loader writes M3P elections set-based; the M3P area's functions must give the same rows."""
+    dsn, _ = seeded
+    cols = (
+        "member_id, plan_year, source, received_at, processed_at, effective_date, end_date, status, plan_id, "
+        "acceptance_notice_on, termination_reason, termination_requested_at, termination_notice_on, auto_renew"
+    )
+    events = "member_id, plan_year, event_type, occurred_at, detail"
+    with connect(dsn) as conn, conn.transaction(force_rollback=True):
+        loaded = conn.execute(f"SELECT {cols} FROM ppp.elections ORDER BY member_id").fetchall()
+        loaded_events = conn.execute(f"SELECT {events} FROM ppp.election_events ORDER BY 1, 3").fetchall()
+        assert loaded and any(r[7] == "opted_out" for r in loaded)
+        conn.execute(
+            "CREATE TEMP TABLE again AS SELECT member_id, plan_year, source, received_at, processed_at, "
+            "termination_requested_at FROM ppp.elections"
+        )
+        conn.execute("DELETE FROM ppp.election_events")
+        conn.execute("DELETE FROM ppp.elections")
+        conn.execute(
+            "SELECT ppp.elect(member_id, source, received_at, plan_year, processed_at) FROM again ORDER BY member_id"
+        )
+        conn.execute(
+            "SELECT ppp.opt_out(member_id, termination_requested_at, plan_year) FROM again "
+            "WHERE termination_requested_at IS NOT NULL ORDER BY member_id"
+        )
+        assert conn.execute(f"SELECT {cols} FROM ppp.elections ORDER BY member_id").fetchall() == loaded
+        assert conn.execute(f"SELECT {events} FROM ppp.election_events ORDER BY 1, 3").fetchall() == loaded_events
