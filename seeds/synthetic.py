@@ -1718,8 +1718,8 @@ ELECTION_COLUMNS = ["member", "source", "received_s", "processed_s", "opt_out_s"
 def build_elections(rng, w: World, t: Therapies) -> pd.DataFrame:
     """M3P election requests of about 2.5% of Part D members covered to the end of the year, more often
     those with costly drugs: received before the plan year (effective January 1) or during it, by phone,
-    web or mail, processed within a day; some opt out later. The database load makes them through
-    ppp.elect and ppp.opt_out, so they follow the M3P area's rules (effective dates, notices, events).
+    web or mail, processed within a day; some opt out later. The database load writes them with the effect
+    of the M3P area's ppp.elect and ppp.opt_out (seeds/synthetic_sql/data_activity.sql).
     Point-of-sale elections need an adjudicated claim, renewals a previous year, terminations billing:
     none of those are generated."""
     y = w.params.year
@@ -2132,9 +2132,22 @@ def desynpuf(rng, w: World, t: Therapies, cl: Claims, tables: dict, partd: PartD
 # ---------------------------------------------------------------------------------------------------
 # the whole dataset
 # ---------------------------------------------------------------------------------------------------
-def generate(params: Params, partd: PartD, echo=lambda _msg: None, desynpuf_layouts: bool = True) -> Dataset:
-    """Everything `pbm seed synthetic` writes, for one seed (the DE-SynPUF layouts only when asked: they
-    are written to files only). echo gets a line per step."""
+@dataclass
+class People:
+    """What the first phase made and the second needs."""
+
+    params: Params
+    partd: PartD
+    people: dict
+    cat: Catalog
+    ph: pd.DataFrame
+    part: pd.DataFrame
+    pr: pd.DataFrame
+    mem: Members
+    streams: list
+
+
+def _stepper(echo):
     import time
 
     clock = [time.perf_counter()]
@@ -2144,11 +2157,16 @@ def generate(params: Params, partd: PartD, echo=lambda _msg: None, desynpuf_layo
         echo(f"  {msg} ({now - clock[0]:.1f} s)")
         clock[0] = now
 
-    streams = np.random.SeedSequence(params.seed).spawn(12)
-    r_ids, r_ph, r_pr, r_mem, r_world, r_est, r_ther, r_fill, r_claims, r_prob, r_m3p, r_puf = (
-        np.random.default_rng(s) for s in streams
-    )
-    y, m_total, n_claims = params.year, params.members, params.claims
+    return step
+
+
+def generate_people(params: Params, partd: PartD, echo=lambda _msg: None) -> tuple[Dataset, People]:
+    """Phase 1: plan configuration, catalog, pharmacies, network, prescribers, members and coverage (the
+    database can load these while phase 2 makes the claims)."""
+    step = _stepper(echo)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(params.seed).spawn(12)]
+    r_ids, r_ph, r_pr, r_mem = streams[:4]
+    y, m_total = params.year, params.members
     people = load_people()
     cat = build_catalog(y)
     ds = Dataset(params)
@@ -2157,7 +2175,6 @@ def generate(params: Params, partd: PartD, echo=lambda _msg: None, desynpuf_layo
         f"plan configuration and catalog: {len(ds.config['plans'])} plans, {len(cat.products):,} drugs, "
         f"{len(cat.prices):,} prices"
     )
-
     n_ph = int(np.clip(round(m_total / 100), 24, 5000))
     n_pr = int(np.clip(round(m_total / 25), 20, 20000))
     npis = npi_from_base(unique_ints(r_ids, 100_000_000, 300_000_000, n_ph + n_pr))
@@ -2165,9 +2182,29 @@ def generate(params: Params, partd: PartD, echo=lambda _msg: None, desynpuf_layo
     part = build_participations(r_ph, y, ph)
     pr = build_prescribers(r_pr, people, npis[n_ph:])
     mem = build_members(r_mem, params, people)
+    ds.feeds = people_feeds(cat, ph, part, pr, mem)
+    ds.counts = {
+        "plans": len(ds.config["plans"]),
+        "drugs": len(cat.products),
+        "drug_prices": len(cat.prices),
+        "pharmacies": len(ph),
+        "network": len(part),
+        "prescribers": len(pr),
+        "members": len(mem.df),
+        "coverage_spans": len(mem.spans),
+    }
     step(f"{len(ph):,} pharmacies, {len(pr):,} prescribers, {len(mem.df):,} members, {len(mem.spans):,} coverage spans")
+    return ds, People(params, partd, people, cat, ph, part, pr, mem, streams)
 
-    w = build_world(r_world, params, cat, mem, ph, pr, part)
+
+def generate_activity(ds: Dataset, pp: People, echo=lambda _msg: None, desynpuf_layouts: bool = True) -> Dataset:
+    """Phase 2: therapies, the claim requests (with problem claims), prior authorizations, M3P elections,
+    and the DE-SynPUF layouts when asked (they are written to files only)."""
+    step = _stepper(echo)
+    params, cat, mem, pr = pp.params, pp.cat, pp.mem, pp.pr
+    r_world, r_est, r_ther, r_fill, r_claims, r_prob, r_m3p, r_puf = pp.streams[4:]
+    n_claims = params.claims
+    w = build_world(r_world, params, cat, mem, pp.ph, pr, pp.part)
     c = _Catalog(cat)
     if n_claims > 0:
         probe = make_therapies(r_est, w, c, 1.0)
@@ -2202,28 +2239,23 @@ def generate(params: Params, partd: PartD, echo=lambda _msg: None, desynpuf_layo
     elections = build_elections(r_m3p, w, t)
     tables["products_b"] = fmt.text(tables["products"])
     if desynpuf_layouts:
-        ds.desynpuf_beneficiary, ds.desynpuf_pde = desynpuf(r_puf, w, t, cl, tables, partd, people)
-    ds.feeds = feed_frames(cat, ph, part, pr, mem, pas, elections, y)
+        ds.desynpuf_beneficiary, ds.desynpuf_pde = desynpuf(r_puf, w, t, cl, tables, pp.partd, pp.people)
+    ds.feeds.update(activity_feeds(mem, pr, pas, elections, params.year))
     ds.claim_chunk = lambda lo, hi: claim_columns(w, cl.take(slice(lo, hi)), pas, tables)
     ds.problem_kind = cl.problem
-    ds.counts = {
-        "plans": len(ds.config["plans"]),
-        "drugs": len(cat.products),
-        "drug_prices": len(cat.prices),
-        "pharmacies": len(ph),
-        "network": len(part),
-        "prescribers": len(pr),
-        "members": len(mem.df),
-        "coverage_spans": len(mem.spans),
-        "prior_authorizations": len(pas),
-        "m3p_elections": len(elections),
-        "claims": len(cl.date),
-    }
+    ds.counts.update({"prior_authorizations": len(pas), "m3p_elections": len(elections), "claims": len(cl.date)})
     if desynpuf_layouts:
         ds.counts["desynpuf_beneficiary"] = len(ds.desynpuf_beneficiary[0])
         ds.counts["desynpuf_pde"] = len(ds.desynpuf_pde[0])
     step("feed layouts" + (" and DE-SynPUF layouts" if desynpuf_layouts else ""))
     return ds
+
+
+def generate(params: Params, partd: PartD, echo=lambda _msg: None, desynpuf_layouts: bool = True) -> Dataset:
+    """Everything `pbm seed synthetic` writes, for one seed (the DE-SynPUF layouts only when asked: they
+    are written to files only). echo gets a line per step."""
+    ds, pp = generate_people(params, partd, echo)
+    return generate_activity(ds, pp, echo, desynpuf_layouts)
 
 
 def exact_count(rng, w: World, c: _Catalog, t: Therapies, f: Fills, n_claims: int) -> tuple[Therapies, Fills]:
@@ -2260,8 +2292,8 @@ def exact_count(rng, w: World, c: _Catalog, t: Therapies, f: Fills, n_claims: in
     return t, f
 
 
-def feed_frames(cat, ph, part, pr, mem, pas, elections, year) -> dict[str, pd.DataFrame]:
-    """The small feeds as frames of text in feed column order (the claims go through claim_columns)."""
+def people_feeds(cat, ph, part, pr, mem) -> dict[str, pd.DataFrame]:
+    """The master-data feeds as frames of text in feed column order."""
     p = cat.products
     drugs = pd.DataFrame(
         {
@@ -2329,6 +2361,19 @@ def feed_frames(cat, ph, part, pr, mem, pas, elections, year) -> dict[str, pd.Da
             "termination_reason": sp["reason"].to_numpy(),
         }
     )
+    return {
+        "drugs": drugs,
+        "drug_prices": prices,
+        "pharmacies": pharmacies,
+        "network": network,
+        "prescribers": prescribers,
+        "eligibility": eligibility,
+    }
+
+
+def activity_feeds(mem, pr, pas, elections, year) -> dict[str, pd.DataFrame]:
+    """The prior authorization feed, and the M3P elections and PA due times the database load needs."""
+    m = mem.df
     pa_m = pas["member"].to_numpy()
     prior_auths = pd.DataFrame(
         {
@@ -2366,17 +2411,7 @@ def feed_frames(cat, ph, part, pr, mem, pas, elections, year) -> dict[str, pd.Da
             "due_at": fmt.timestamps(pas["due_s"].to_numpy()).astype(str),
         }
     )
-    return {
-        "drugs": drugs,
-        "drug_prices": prices,
-        "pharmacies": pharmacies,
-        "network": network,
-        "prescribers": prescribers,
-        "eligibility": eligibility,
-        "prior_authorizations": prior_auths,
-        "m3p_elections": m3p,
-        "pa_timing": pa_timing,
-    }
+    return {"prior_authorizations": prior_auths, "m3p_elections": m3p, "pa_timing": pa_timing}
 
 
 CLAIM_COLUMNS = FEEDS["claims"]  # the claim request fields, in the feed layout order

@@ -9,6 +9,7 @@ import csv
 import io
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from psycopg.copy import QueuedLibpqWriter
 
 from etl.layouts import FEEDS
 from pbmdb import PbmError
+from pbmdb.db import connect
 from seeds import synthetic as syn
 from seeds import synthetic_csv as fmt
 
@@ -149,8 +151,8 @@ def load_config(conn: psycopg.Connection, ds: syn.Dataset) -> None:
     run_file(conn, "config.sql")
 
 
-def load_data(conn: psycopg.Connection, ds: syn.Dataset, echo: Callable[[str], None]) -> int:
-    """Everything else (database mode); returns the batch id of the claim requests."""
+def load_people(conn: psycopg.Connection, ds: syn.Dataset) -> float:
+    """Prices, pharmacies, network, prescribers, members and coverage (database mode); returns seconds."""
     f = ds.feeds
     started = time.perf_counter()
     stage(conn, "_syn_drug_prices", f["drug_prices"])
@@ -158,78 +160,132 @@ def load_data(conn: psycopg.Connection, ds: syn.Dataset, echo: Callable[[str], N
     stage(conn, "_syn_network", f["network"])
     stage(conn, "_syn_prescribers", f["prescribers"])
     elig = f["eligibility"]
-    members = elig.drop_duplicates(["cardholder_id", "person_code"])[
-        [
-            "cardholder_id",
-            "person_code",
-            "relationship_code",
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "gender",
-            "address_line1",
-            "city",
-            "state",
-            "zip5",
-            "mbi",
-        ]
-    ]
-    stage(conn, "_syn_members", members)
-    stage(
-        conn,
-        "_syn_coverage",
-        elig[
-            [
-                "cardholder_id",
-                "person_code",
-                "plan_code",
-                "coverage_effective_date",
-                "coverage_termination_date",
-                "termination_reason",
-            ]
-        ],
-    )
+    member_columns = list(FEEDS["eligibility"][:12])  # cardholder_id .. mbi
+    stage(conn, "_syn_members", elig.drop_duplicates(["cardholder_id", "person_code"])[member_columns])
+    coverage_columns = ["cardholder_id", "person_code", *FEEDS["eligibility"][12:]]
+    stage(conn, "_syn_coverage", elig[coverage_columns])
+    # Demographic history versions start on the first day of the plan year.
+    conn.execute("SELECT set_config('pbm.effective_date', %s, true)", [f"{ds.params.year}-01-01"])
+    run_file(conn, "data_people.sql")
+    return time.perf_counter() - started
+
+
+def load_activity(conn: psycopg.Connection, ds: syn.Dataset) -> float:
+    """Prior authorizations and M3P elections, and the claims partitions of the year; returns seconds."""
+    started = time.perf_counter()
+    f = ds.feeds
     pas = f["prior_authorizations"].merge(f["pa_timing"], on="pa_number", how="left", validate="one_to_one")
     stage(conn, "_syn_prior_authorizations", pas)
     stage(conn, "_syn_m3p_elections", f["m3p_elections"])
-    # Demographic history versions start on the first day of the plan year.
-    conn.execute("SELECT set_config('pbm.effective_date', %s, true)", [f"{ds.params.year}-01-01"])
-    run_file(conn, "data.sql")
-    echo(
-        f"  loaded members, coverage, pharmacies, prescribers, prices, PAs, M3P elections "
-        f"({time.perf_counter() - started:.1f} s)"
-    )
-
-    started = time.perf_counter()
-    p = ds.params
-    batch_id = conn.execute(
-        "INSERT INTO claims.batches (source, file_name) VALUES ('synthetic', %s) RETURNING batch_id",
-        [
-            f"synthetic seed={p.seed} members={p.members} claims={p.claims} year={p.year} "
-            f"problem_share={p.problem_share:g} version={syn.GENERATOR_VERSION}"
-        ],
-    ).fetchone()[0]
-    n = len(ds.problem_kind)
-    names = ["batch_id", "line_no", *syn.CLAIM_COLUMNS]
-    copy_sql = sql.SQL("COPY claims.batch_claims ({}) FROM STDIN (FORMAT csv)").format(
-        sql.SQL(", ").join(map(sql.Identifier, names))
-    )
-    batch_col = fmt.integer(np.array([batch_id]))
-    cursor = conn.cursor()
-    # A queued writer sends on a worker thread while this one formats the next chunk.
-    with cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as cp:
-        for lo in range(0, n, CHUNK):
-            hi = min(n, lo + CHUNK)
-            cols = [np.repeat(batch_col, hi - lo), fmt.integer(np.arange(lo + 1, hi + 1))]
-            chunk = ds.claim_chunk(lo, hi)
-            cols += [chunk[c] for c in syn.CLAIM_COLUMNS]
-            cp.write(fmt.csv_bytes(cols))
+    run_file(conn, "data_activity.sql")
+    y = ds.params.year
     conn.execute(
-        "SELECT count(*) FROM claims.create_month_partitions(%s::date, %s::date)",
-        [f"{p.year}-01-01", f"{p.year}-12-31"],
+        "SELECT count(*) FROM claims.create_month_partitions(%s::date, %s::date)", [f"{y}-01-01", f"{y}-12-31"]
     )
-    echo(f"  loaded {n:,} claim requests into batch {batch_id} ({time.perf_counter() - started:.1f} s)")
-    return batch_id
+    return time.perf_counter() - started
+
+
+class Background:
+    """Runs a function on a worker thread (its own connection or one the caller leaves alone meanwhile);
+    `result()` waits and re-raises what went wrong."""
+
+    def __init__(self, fn, *args):
+        self._fn, self._args = fn, args
+        self._value = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn(*self._args)
+        except BaseException as e:
+            self._error = e
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class ClaimsLoader:
+    """COPYs the claim requests into a new claims batch on a second connection, on a worker thread, while
+    the main connection loads the rest: the server works on both at once (two backends, two cores).
+
+    The batch is committed by `commit()` once the rest is loaded (and before the run record that refers
+    to it); if the rest then fails, `undo()` deletes it again. Killed in between, a synthetic batch without
+    a run record is left, which the next run reports and --replace removes."""
+
+    def __init__(self, dsn: str, ds: syn.Dataset):
+        self.ds = ds
+        self.conn = connect(dsn, phi_key=False)
+        self.batch_id: int | None = None
+        self.seconds = 0.0
+        self.committed = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="synthetic-claims", daemon=True)
+
+    def start(self) -> ClaimsLoader:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            started = time.perf_counter()
+            p, conn = self.ds.params, self.conn
+            conn.execute("SET synchronous_commit = off")
+            batch_id = conn.execute(
+                "INSERT INTO claims.batches (source, file_name) VALUES ('synthetic', %s) RETURNING batch_id",
+                [
+                    f"synthetic seed={p.seed} members={p.members} claims={p.claims} year={p.year} "
+                    f"problem_share={p.problem_share:g} version={syn.GENERATOR_VERSION}"
+                ],
+            ).fetchone()[0]
+            n = len(self.ds.problem_kind)
+            names = ["batch_id", "line_no", *syn.CLAIM_COLUMNS]
+            copy_sql = sql.SQL("COPY claims.batch_claims ({}) FROM STDIN (FORMAT csv)").format(
+                sql.SQL(", ").join(map(sql.Identifier, names))
+            )
+            batch_col = fmt.integer(np.array([batch_id]))
+            cursor = conn.cursor()
+            # A queued writer sends on yet another thread while this one formats the next chunk.
+            with cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as cp:
+                for lo in range(0, n, CHUNK):
+                    hi = min(n, lo + CHUNK)
+                    chunk = self.ds.claim_chunk(lo, hi)
+                    cols = [np.repeat(batch_col, hi - lo), fmt.integer(np.arange(lo + 1, hi + 1))]
+                    cp.write(fmt.csv_bytes(cols + [chunk[c] for c in syn.CLAIM_COLUMNS]))
+            self.batch_id = batch_id
+            self.seconds = time.perf_counter() - started
+        except BaseException as e:  # handed to the main thread by commit()
+            self._error = e
+
+    def commit(self) -> int:
+        """Wait for the COPY, commit the batch; returns its id (re-raises what went wrong)."""
+        self._thread.join()
+        if self._error is not None:
+            self.conn.rollback()
+            raise self._error
+        self.conn.commit()
+        self.committed = True
+        return self.batch_id
+
+    def undo(self) -> None:
+        """The rest failed: roll the batch back, or delete it when it was committed already."""
+        self._thread.join()
+        try:
+            if not self.committed:
+                self.conn.rollback()
+            elif self.batch_id is not None:
+                self.conn.execute("DELETE FROM claims.batch_claims WHERE batch_id = %s", [self.batch_id])
+                self.conn.execute("DELETE FROM claims.batches WHERE batch_id = %s", [self.batch_id])
+                self.conn.commit()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def record_run(conn: psycopg.Connection, ds: syn.Dataset, mode: str, batch_id: int | None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
@@ -33,6 +34,44 @@ def seed_reference(ctx: Context):
     with connect(ctx.dsn) as conn:
         loaded = reference.load(conn, click.echo, force=True)
     click.echo(f"loaded {len(loaded)} reference file(s)")
+
+
+def _load_database(dsn: str, conn, ds, people) -> int:
+    """Database mode, using both cores: the master data loads (this connection, on a worker thread) while
+    the claims are generated; then the claims are COPYed on a second connection while this one loads the
+    prior authorizations and elections. Returns the batch id."""
+    from seeds import synthetic as syn
+    from seeds import synthetic_io as sio
+
+    conn.execute("SET LOCAL synchronous_commit = off")
+    sio.run_file(conn, "staging.sql")
+    sio.load_config(conn, ds)
+    master = sio.Background(sio.load_people, conn, ds)
+    claims = None
+    try:
+        syn.generate_activity(ds, people, click.echo, desynpuf_layouts=False)
+        claims = sio.ClaimsLoader(dsn, ds).start()
+        click.echo(
+            f"  loaded plan configuration, catalog, prices, pharmacies, prescribers, members and coverage "
+            f"({master.result():.1f} s, while generating)"
+        )
+        click.echo(f"  loaded prior authorizations and M3P elections ({sio.load_activity(conn, ds):.1f} s)")
+        batch_id = claims.commit()
+        click.echo(
+            f"  loaded {ds.params.claims:,} claim requests into batch {batch_id} "
+            f"({claims.seconds:.1f} s, on a second connection)"
+        )
+        sio.record_run(conn, ds, "database", batch_id)
+        conn.commit()
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            master.result()  # never touch the connection while the worker still uses it
+        conn.rollback()
+        if claims is not None:
+            claims.undo()
+        raise
+    claims.close()
+    return batch_id
 
 
 def _integer(name: str, value: str | None, low: int, high: int, default: int | None = None, sep: str = ",") -> int:
@@ -143,22 +182,22 @@ def seed_synthetic(ctx: Context, members, n_claims, seed_value, year, out_dir, p
             f"{plan_year}, Part D deductible ${partd.deductible}, out-of-pocket threshold "
             f"${partd.oop_threshold}"
         )
-        ds = syn.generate(params, partd, click.echo, desynpuf_layouts=mode == "files")
-        batch_id = None
-        if load_db:
-            t0 = time.perf_counter()
-            conn.execute("SET LOCAL synchronous_commit = off")
-            sio.run_file(conn, "staging.sql")
-            sio.load_config(conn, ds)
-            click.echo(f"  loaded plan configuration and drug catalog ({time.perf_counter() - t0:.1f} s)")
-            if mode == "database":
-                batch_id = sio.load_data(conn, ds, click.echo)
-            sio.record_run(conn, ds, mode, batch_id)
-        else:
-            click.echo("  plan configuration and drug catalog already in the database: writing the files only")
-        if out is not None:
+        ds, people = syn.generate_people(params, partd, click.echo)
+        if mode == "files":
+            syn.generate_activity(ds, people, click.echo, desynpuf_layouts=True)
+            if load_db:
+                conn.execute("SET LOCAL synchronous_commit = off")
+                sio.run_file(conn, "staging.sql")
+                sio.load_config(conn, ds)
+                sio.record_run(conn, ds, mode, None)
+                click.echo("  loaded plan configuration and drug catalog")
+            else:
+                click.echo("  plan configuration and drug catalog already in the database: writing the files only")
             sio.write_files(out, ds, click.echo)
-        conn.commit()
+            conn.commit()
+            batch_id = None
+        else:
+            batch_id = _load_database(ctx.dsn, conn, ds, people)
 
     kinds = {k: int((ds.problem_kind == i).sum()) for i, k in enumerate(syn.PROBLEM_KINDS)}
     click.echo(", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in ds.counts.items()))

@@ -712,3 +712,23 @@ def test_set_based_elections_equal_what_ppp_elect_and_opt_out_make(seeded):
         )
         assert conn.execute(f"SELECT {cols} FROM ppp.elections ORDER BY member_id").fetchall() == loaded
         assert conn.execute(f"SELECT {events} FROM ppp.election_events ORDER BY 1, 3").fetchall() == loaded_events
+
+
+def test_the_claims_batch_goes_away_when_the_rest_of_the_load_fails(fresh_db):
+    """The claims are COPYed on a second connection: rolled back, or deleted once committed, on failure."""
+    from seeds import synthetic as syn
+    from seeds import synthetic_io as sio
+
+    ds = syn.generate(syn.Params(1, 50, 300, YEAR), syn.PartD("590.00", "2000.00", "0.2500", "35.00"))
+    count = "SELECT count(*) FROM claims.batches WHERE source = 'synthetic'"
+    before_commit = sio.ClaimsLoader(fresh_db, ds).start()
+    before_commit.undo()
+    committed = sio.ClaimsLoader(fresh_db, ds).start()
+    batch_id = committed.commit()
+    with connect(fresh_db) as conn:
+        assert scalar(conn, count) == 1
+        assert scalar(conn, "SELECT count(*) FROM claims.batch_claims WHERE batch_id = %s", [batch_id]) == 300
+    committed.undo()
+    with connect(fresh_db) as conn:
+        assert scalar(conn, count) == 0
+        assert scalar(conn, "SELECT count(*) FROM claims.batch_claims") == 0
