@@ -131,22 +131,23 @@ BEGIN
             m.balance_carried,
             m.first_effective,
             CASE WHEN m.plan_year = v_year THEN v_month_of_year ELSE 12 END AS month_of_year,
-            m.previous_statement_id IS NULL AND earlier.found IS NULL AS first_month
+            -- first statement of the plan year: looked up (one index probe) only when the previous run had
+            -- none; OFFSET 0 keeps the planner from hashing every earlier statement instead
+            CASE
+                WHEN m.previous_statement_id IS NOT NULL THEN FALSE
+                ELSE NOT EXISTS (
+                    SELECT 1 FROM ppp.statements AS s
+                    WHERE s.member_id = m.member_id AND s.plan_year = m.plan_year AND s.billing_month < v_month
+                    OFFSET 0
+                )
+            END AS first_month
         FROM members AS m
-        -- first statement of the plan year? Only looked up (by index) when the previous run had none.
-        LEFT JOIN LATERAL (
-            SELECT TRUE AS found
-            FROM ppp.statements AS s
-            WHERE
-                m.previous_statement_id IS NULL
-                AND s.member_id = m.member_id AND s.plan_year = m.plan_year AND s.billing_month < v_month
-            LIMIT 1
-        ) AS earlier ON TRUE
         -- a re-run of the month bills only the members it has not billed yet
         WHERE NOT v_rerun OR NOT EXISTS (
             SELECT 1 FROM ppp.statements AS s
             WHERE s.member_id = m.member_id AND s.plan_year = m.plan_year AND s.billing_month = v_month
         )
+        OFFSET 0
     ),
 
     priced AS (
