@@ -6,7 +6,9 @@ function per step and print what it did.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import re
 import time
 
@@ -296,7 +298,8 @@ def bench_ppp(ctx: Context, participants: int, keep: bool):
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         click.echo(f"scratch database {name}: migrating")
-        mig.migrate(dsn, lambda _msg: None)
+        with contextlib.redirect_stdout(io.StringIO()):  # yoyo prints the result rows of migrations
+            mig.migrate(dsn, lambda _msg: None)
         with connect(dsn, phi_key=False) as conn:
             started = time.perf_counter()
             conn.execute(BENCH_SETUP)

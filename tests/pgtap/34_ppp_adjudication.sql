@@ -2,9 +2,9 @@
 -- the 2025 defined standard benefit (deductible 590, then 25% to the 2,000 threshold), the program amounts
 -- they move into ppp.ledger, ppp.run_billing month by month, statements compared with the reference's
 -- examples E1 and E2; a reversal after billing; an urgent point-of-sale election after a
--- likely-to-benefit notice.
+-- likely-to-benefit notice; a participant's claim adjudicated in a batch.
 BEGIN;
-SELECT plan(18);
+SELECT plan(20);
 
 SET LOCAL timezone = 'UTC';
 SELECT tap.setup_adjudication();
@@ -96,6 +96,18 @@ SELECT results_eq(
     'the next claim of the new participant goes into the program (25% of 500) without a notice'
 );
 
+-- The same member's July claim arrives in a nightly batch: claims.adjudicate_batch moves it into the program too.
+SELECT claims.adjudicate_batch(
+    tap.stage_batch(ARRAY[tap.claim('POSM', '99999000301', '2025-07-10', 30, 30, '9400003')]), '2025-12-31'
+);
+SELECT results_eq(
+    $$SELECT l.entry_type, l.amount, c.batch_id IS NOT NULL
+      FROM ppp.ledger AS l INNER JOIN claims.claims AS c ON l.claim_id = c.claim_id
+      WHERE c.rx_number = '9400003'$$,
+    $$VALUES ('claim', 125.00, TRUE)$$,
+    'a claim adjudicated in a batch for a participant enters the ledger like a real-time one'
+);
+
 SELECT ppp.run_billing('2025-01-01', '2025-02-01');
 
 -- R's claim is reversed after January was billed.
@@ -159,6 +171,12 @@ SELECT results_eq(
     $$VALUES (3, 816.50, 200.00, 200.00, 616.50), (4, 0.00, 68.50, 68.50, 548.00), (5, 0.00, 68.50, 68.50, 479.50),
         (6, 125.00, 86.36, 86.36, 518.14)$$,
     'the urgent election''s claim is billed from March, its first month'
+);
+-- July (batch claim): (518.14 + 125) / 6 = 107.19, 535.95 left.
+SELECT results_eq(
+    $$SELECT month, oop, cap, billed, remaining FROM pg_temp.statements('POSM') WHERE month = 7$$,
+    $$VALUES (7, 125.00, 107.19, 107.19, 535.95)$$,
+    'the batch-adjudicated claim is billed on July''s statement'
 );
 SELECT is(
     (
