@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import os
 import re
 import time
+from pathlib import Path
 
 import click
 import psycopg
@@ -267,13 +269,40 @@ def _bench_dsn(target_dsn: str) -> tuple[str, str, str]:
     )
 
 
-def _timed(conn: psycopg.Connection, label: str, query: str, params=None):
+def _server_cpu_reader(conn: psycopg.Connection, dsn: str):
+    """A function returning the CPU seconds used so far by this connection's server process, when the server
+    runs on this machine (read from /proc); else None."""
+    host = psycopg.conninfo.conninfo_to_dict(dsn).get("host") or ""
+    if host and not host.startswith("/") and host not in ("localhost", "127.0.0.1", "::1"):
+        return None
+    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    conn.commit()
+    try:
+        if b"postgres" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return None
+    except OSError:
+        return None
+
+    def read() -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
+    return read
+
+
+def _timed(conn: psycopg.Connection, label: str, query: str, server_cpu):
+    cpu_before = server_cpu() if server_cpu else None
     started = time.perf_counter()
-    row = conn.execute(query, params).fetchone()
+    row = conn.execute(query).fetchone()
     conn.commit()
     took = time.perf_counter() - started
-    click.echo(f"  {label}: {took:.1f} s")
-    return row, took
+    cpu_after = server_cpu() if server_cpu else None
+    cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+    click.echo(f"  {label}: {took:.1f} s" + (f" (server process CPU {cpu:.1f} s)" if cpu is not None else ""))
+    return row, took, cpu
 
 
 @bench.command(
@@ -320,22 +349,30 @@ def bench_ppp(ctx: Context, participants: int, keep: bool):
                 f"generated {claims:,} claims ({program:,} in the program) in {time.perf_counter() - started:.0f} s"
             )
             click.echo("timing (each step one transaction, committed):")
-            jan, jan_s = _timed(
+            server_cpu = _server_cpu_reader(conn, dsn)
+            load_before = os.getloadavg()[0]
+            jan, jan_s, _ = _timed(
                 conn,
                 "ppp.run_billing 2025-01 (first month)",
                 "SELECT * FROM ppp.run_billing('2025-01-01', '2025-02-01')",
+                server_cpu,
             )
             conn.autocommit = True
             conn.execute("VACUUM ANALYZE ppp.statements, ppp.unbilled")
             conn.autocommit = False
-            feb, feb_s = _timed(
+            feb, feb_s, feb_cpu = _timed(
                 conn,
                 "ppp.run_billing 2025-02 (balances carried)",
                 "SELECT * FROM ppp.run_billing('2025-02-01', '2025-03-01')",
+                server_cpu,
             )
-            past, past_s = _timed(
-                conn, "ppp.process_past_due 2025-03-01", "SELECT * FROM ppp.process_past_due('2025-03-01')"
+            past, past_s, _ = _timed(
+                conn,
+                "ppp.process_past_due 2025-03-01",
+                "SELECT * FROM ppp.process_past_due('2025-03-01')",
+                server_cpu,
             )
+            load_after = os.getloadavg()[0]
         for label, row, took in (("2025-01", jan, jan_s), ("2025-02", feb, feb_s)):
             click.echo(
                 f"billed {label}: {row[2]:,} statements ({row[3]:,} participants), {money(row[4])}, "
@@ -343,7 +380,11 @@ def bench_ppp(ctx: Context, participants: int, keep: bool):
             )
         click.echo(f"past due 2025-03-01: {past[0]:,} notices in {past_s:.1f} s")
         verdict = "within" if feb_s <= 30 else "ABOVE"
-        click.echo(f"result: one month for {participants:,} participants billed in {feb_s:.1f} s ({verdict} 30 s)")
+        click.echo(
+            f"result: one month for {participants:,} participants billed in {feb_s:.1f} s ({verdict} 30 s)"
+            + (f"; server process CPU {feb_cpu:.1f} s" if feb_cpu is not None else "")
+            + f"; load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} CPUs"
+        )
     finally:
         if keep:
             click.echo(f"kept database {name}")

@@ -234,11 +234,15 @@ BEGIN
     ),
 
     billed_entries AS (
-        -- the same snapshot as "facts": exactly the entries billed above leave the queue
+        -- the same snapshot as "facts": exactly the entries billed above leave the queue (outside a re-run
+        -- every member with an unbilled entry up to the month's end got a statement: no join needed)
         DELETE FROM ppp.unbilled AS u
-        USING written AS w
-        WHERE u.member_id = w.member_id AND u.plan_year = w.plan_year AND u.service_date <= v_end
-        RETURNING u.ledger_entry_id
+        WHERE
+            u.service_date <= v_end
+            AND (
+                NOT v_rerun
+                OR EXISTS (SELECT 1 FROM written AS w WHERE w.member_id = u.member_id AND w.plan_year = u.plan_year)
+            )
     )
 
     SELECT

@@ -2,7 +2,7 @@
 -- statements, compared to the reference's examples E1 and E2 and to cases worked by hand; reversals after
 -- billing (credit on the next statement, credit on an unpaid statement, refund), late claims, re-runs.
 BEGIN;
-SELECT plan(28);
+SELECT plan(30);
 
 SET LOCAL timezone = 'UTC';
 SELECT set_config('pbm.effective_date', '2024-01-01', TRUE);
@@ -188,9 +188,15 @@ SELECT ppp.run_billing(make_date(2025, m, 1), make_date(2025, m + 1, 1)) FROM ge
 SELECT pg_temp.paid_claim('L', '2025-03-31', 300.00, TRUE, '2025-04-01 08:00+00');
 
 SELECT ppp.run_billing(make_date(2025, m, 1), make_date(2025, m + 1, 1)) FROM generate_series(4, 6) AS m;
+-- After June was billed, a claim of N dated June 20 arrives; June is billed again by mistake.
+SELECT pg_temp.paid_claim('N', '2025-06-20', 70.00, TRUE, '2025-07-01 20:00+00');
 SELECT is(
     (SELECT statements_written FROM ppp.run_billing('2025-06-01', '2025-07-02')), 0,
     're-running June writes nothing: no member is billed twice'
+);
+SELECT is(
+    (SELECT sum(amount) FROM ppp.unbilled WHERE member_id = pg_temp.member('N')), 70.00,
+    'the re-run leaves the late claim of N, already billed for June, unbilled for the next month'
 );
 SELECT throws_ok(
     $$SELECT ppp.run_billing('2025-05-01', '2025-07-02')$$,
@@ -314,6 +320,12 @@ SELECT is(
         WHERE member_id = pg_temp.member('C')
     ), 0,
     'and nothing is refunded'
+);
+-- N: nothing until the late June 20 claim (70), billed in July after the re-run of June: 70 / 6 = 11.67.
+SELECT results_eq(
+    $$SELECT month, oop, billed, remaining FROM pg_temp.statements('N') WHERE month BETWEEN 6 AND 8$$,
+    $$VALUES (6, 0.00, 0.00, 0.00), (7, 70.00, 11.67, 58.33), (8, 0.00, 11.67, 46.66)$$,
+    'the claim left by the re-run is billed on the next month''s statement'
 );
 -- L: the late March 31 claim (300) is posted on April's statement: 300 / 9 = 33.33.
 SELECT results_eq(
