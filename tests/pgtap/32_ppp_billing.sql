@@ -195,7 +195,10 @@ SELECT is(
     're-running June writes nothing: no member is billed twice'
 );
 SELECT is(
-    (SELECT sum(amount) FROM ppp.unbilled WHERE member_id = pg_temp.member('N')), 70.00,
+    (
+        SELECT sum(amount) FROM ppp.unbilled
+        WHERE member_id = pg_temp.member('N')
+    ), 70.00,
     'the re-run leaves the late claim of N, already billed for June, unbilled for the next month'
 );
 SELECT throws_ok(
