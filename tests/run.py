@@ -37,6 +37,7 @@ PROJECT_SCHEMAS = (
     "audit",
     "reporting",
     "api",
+    "security",
 )
 BIN = Path(sys.executable).parent
 

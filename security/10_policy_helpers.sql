@@ -1,0 +1,123 @@
+-- What a pharmacy or member login may see, looked up for current_user in security.logins. Policies call
+-- these inside a scalar subquery, so each query reads the mapping once (an InitPlan), not once per row.
+-- current_user changes only through SET ROLE, which needs membership in the target role: a client cannot
+-- SET its way into another pharmacy's or member's rows.
+
+CREATE OR REPLACE FUNCTION security.login_pharmacy_npi()
+RETURNS text
+LANGUAGE sql
+STABLE
+PARALLEL SAFE
+RETURN (
+    SELECT l.pharmacy_npi::text
+    FROM security.logins AS l
+    WHERE l.login_name = current_user AND l.role_name = 'pbm_pharmacy'
+);
+COMMENT ON FUNCTION security.login_pharmacy_npi() IS
+'The pharmacy NPI the current login is mapped to (security.logins), NULL when it is not a mapped pharmacy login.';
+
+CREATE OR REPLACE FUNCTION security.login_member_id()
+RETURNS bigint
+LANGUAGE sql
+STABLE
+PARALLEL SAFE
+RETURN (
+    SELECT l.member_id
+    FROM security.logins AS l
+    WHERE l.login_name = current_user AND l.role_name = 'pbm_member'
+);
+COMMENT ON FUNCTION security.login_member_id() IS
+'The member the current login is mapped to (security.logins), NULL when it is not a mapped member login.';
+
+-- The pbm schemas by kind. One place that says which schema holds PHI, which is audited, and which
+-- roles may use it.
+CREATE OR REPLACE FUNCTION security.schemas()
+RETURNS TABLE (schema_name name, is_phi boolean, is_audited boolean, usage_roles name[])
+LANGUAGE sql
+IMMUTABLE
+BEGIN ATOMIC
+    SELECT
+        v.schema_name::name,
+        v.is_phi,
+        v.is_audited,
+        v.usage_roles::name[]
+    FROM (
+        VALUES
+        ('ref', FALSE, TRUE, '{pbm_admin,pbm_etl}'),
+        ('plan', FALSE, TRUE, '{pbm_admin,pbm_etl}'),
+        ('drug', FALSE, TRUE, '{pbm_admin,pbm_etl}'),
+        ('network', FALSE, TRUE, '{pbm_admin,pbm_etl}'),
+        ('member', TRUE, TRUE, '{pbm_admin,pbm_etl,pbm_member}'),
+        ('claims', TRUE, TRUE, '{pbm_admin,pbm_etl,pbm_pharmacy,pbm_member}'),
+        ('claims_archive', FALSE, FALSE, '{}'),
+        ('ppp', TRUE, TRUE, '{pbm_admin,pbm_etl,pbm_member}'),
+        ('etl', FALSE, FALSE, '{pbm_admin,pbm_etl}'),
+        ('audit', FALSE, FALSE, '{pbm_auditor}'),
+        ('reporting', FALSE, FALSE, '{pbm_admin,pbm_analyst,pbm_bi}'),
+        (
+            'api', FALSE, FALSE,
+            '{pbm_admin,pbm_etl,pbm_switch,pbm_analyst,pbm_bi,pbm_pharmacy,pbm_member,pbm_auditor}'
+        ),
+        ('security', FALSE, TRUE, '{pbm_admin,pbm_auditor,pbm_pharmacy,pbm_member}')
+    ) AS v (schema_name, is_phi, is_audited, usage_roles);
+END;
+COMMENT ON FUNCTION security.schemas() IS
+'The pbm schemas: PHI (row-level security, forced, and audit on every table), audited (audit on every table), and the roles granted USAGE.';
+
+-- Table privileges, the one source of truth: every table and view of a pbm schema gets exactly these
+-- (security.secure_object revokes anything else from the pbm roles). table_name NULL = every table of
+-- the schema. Pharmacy and member logins additionally get SELECT on the PHI tables that carry their
+-- scoping column (service_provider_id, member_id), where a policy limits them to their own rows.
+CREATE OR REPLACE FUNCTION security.table_privileges()
+RETURNS TABLE (schema_name name, table_name name, role_name name, privileges text)
+LANGUAGE sql
+IMMUTABLE
+BEGIN ATOMIC
+    SELECT
+        v.schema_name::name,
+        v.table_name::name,
+        v.role_name::name,
+        v.privileges
+    FROM (
+        VALUES
+        ('ref', NULL, 'pbm_admin', 'SELECT'),
+        ('ref', NULL, 'pbm_etl', 'SELECT'),
+        ('plan', NULL, 'pbm_admin', 'SELECT, INSERT, UPDATE, DELETE'),
+        ('plan', NULL, 'pbm_etl', 'SELECT'),
+        ('drug', NULL, 'pbm_admin', 'SELECT, INSERT, UPDATE, DELETE'),
+        ('drug', NULL, 'pbm_etl', 'SELECT, INSERT, UPDATE'),
+        ('network', NULL, 'pbm_admin', 'SELECT, INSERT, UPDATE, DELETE'),
+        ('network', NULL, 'pbm_etl', 'SELECT, INSERT, UPDATE'),
+        ('member', NULL, 'pbm_admin', 'SELECT, INSERT, UPDATE'),
+        ('member', NULL, 'pbm_etl', 'SELECT, INSERT, UPDATE'),
+        -- the history trigger replaces a version changed twice on one day
+        ('member', 'member_history', 'pbm_admin', 'DELETE'),
+        ('member', 'member_history', 'pbm_etl', 'DELETE'),
+        ('claims', NULL, 'pbm_admin', 'SELECT'),
+        ('claims', NULL, 'pbm_etl', 'SELECT, INSERT, UPDATE'),
+        ('ppp', NULL, 'pbm_admin', 'SELECT, INSERT, UPDATE'),
+        ('ppp', NULL, 'pbm_etl', 'SELECT, INSERT, UPDATE'),
+        ('etl', NULL, 'pbm_admin', 'SELECT'),
+        ('etl', NULL, 'pbm_etl', 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE'),
+        ('audit', NULL, 'pbm_auditor', 'SELECT'),
+        ('reporting', NULL, 'pbm_admin', 'SELECT'),
+        ('reporting', NULL, 'pbm_analyst', 'SELECT'),
+        ('reporting', NULL, 'pbm_bi', 'SELECT'),
+        ('security', 'logins', 'pbm_admin', 'SELECT'),
+        ('security', 'logins', 'pbm_auditor', 'SELECT'),
+        ('security', 'logins', 'pbm_pharmacy', 'SELECT'),
+        ('security', 'logins', 'pbm_member', 'SELECT')
+    ) AS v (schema_name, table_name, role_name, privileges);
+END;
+COMMENT ON FUNCTION security.table_privileges() IS
+'The table privileges of the pbm roles by schema (table_name NULL = all its tables): the only source of table grants; anything else is revoked when an object is secured.';
+
+CREATE OR REPLACE FUNCTION security.group_roles()
+RETURNS name[]
+LANGUAGE sql
+IMMUTABLE
+RETURN ARRAY[
+    'pbm_owner', 'pbm_admin', 'pbm_etl', 'pbm_switch', 'pbm_analyst', 'pbm_bi', 'pbm_pharmacy', 'pbm_member',
+    'pbm_auditor'
+]::name[];
+COMMENT ON FUNCTION security.group_roles() IS 'The nine pbm group roles (NOLOGIN; every login is granted exactly one).';
