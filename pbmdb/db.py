@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 
 import psycopg
@@ -9,6 +10,7 @@ import psycopg
 from pbmdb import PbmError
 
 KEY_ENV = "PBM_PHI_KEY"
+APP_USER_ENV = "PBM_APP_USER"
 
 
 def connect(dsn: str, *, autocommit: bool = False, phi_key: bool = True) -> psycopg.Connection:
@@ -18,13 +20,24 @@ def connect(dsn: str, *, autocommit: bool = False, phi_key: bool = True) -> psyc
     except psycopg.OperationalError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else "connection failed"
         raise PbmError(f"cannot connect to PostgreSQL: {first}", exit_code=2) from None
-    key = os.environ.get(KEY_ENV)
-    if phi_key and key:
-        with conn.cursor() as cur:
+    key = os.environ.get(KEY_ENV) if phi_key else None
+    with conn.cursor() as cur:
+        # The person behind the login, for the audit log (informational: any client may set it).
+        cur.execute(
+            "SELECT set_config('pbm.app_user', %s, false)", [os.environ.get(APP_USER_ENV) or _os_user()]
+        )
+        if key:
             cur.execute("SELECT set_config('pbm.phi_key', %s, false)", [key])
-        if not autocommit:
-            conn.commit()
+    if not autocommit:
+        conn.commit()
     return conn
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
 
 
 def describe_error(err: psycopg.Error, sql_text: str | None = None, *, line_offset: int = 0) -> str:
