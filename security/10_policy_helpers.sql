@@ -121,3 +121,39 @@ RETURN ARRAY[
     'pbm_auditor'
 ]::name[];
 COMMENT ON FUNCTION security.group_roles() IS 'The nine pbm group roles (NOLOGIN; every login is granted exactly one).';
+
+-- Who may call which api function (by name, whatever its arguments). security.secure_object grants
+-- EXECUTE by this list as a function is created; PUBLIC never may. An api function nobody is listed for
+-- can be called by nobody but the owner (and a catalog test says so).
+CREATE OR REPLACE FUNCTION security.api_privileges()
+RETURNS TABLE (function_name name, role_name name)
+LANGUAGE sql
+IMMUTABLE
+BEGIN ATOMIC
+    SELECT
+        v.function_name::name,
+        v.role_name::name
+    FROM (
+        VALUES
+        -- real-time adjudication: the switch, and operations staff answering pharmacies
+        ('adjudicate', 'pbm_switch'),
+        ('adjudicate', 'pbm_admin'),
+        ('reverse', 'pbm_switch'),
+        ('reverse', 'pbm_admin'),
+        ('eligibility', 'pbm_switch'),
+        ('eligibility', 'pbm_admin'),
+        ('formulary_lookup', 'pbm_switch'),
+        ('formulary_lookup', 'pbm_admin'),
+        -- prior authorization workflow: operations staff (clinical review)
+        ('pa_submit', 'pbm_admin'),
+        ('pa_request_information', 'pbm_admin'),
+        ('pa_information_received', 'pbm_admin'),
+        ('pa_approve', 'pbm_admin'),
+        ('pa_deny', 'pbm_admin'),
+        ('pa_withdraw', 'pbm_admin'),
+        -- PHI lookups: operations staff, logged
+        ('member_lookup', 'pbm_admin')
+    ) AS v (function_name, role_name);
+END;
+COMMENT ON FUNCTION security.api_privileges() IS
+'Which pbm roles may EXECUTE which api function (by name). Add a line here with every new api function.';

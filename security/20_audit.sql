@@ -1,11 +1,13 @@
 -- Audit triggers: statement-level, with transition tables, so a bulk statement costs one INSERT ... SELECT
--- into audit.log however many rows it touched. The SQL of that INSERT is built from the catalog (primary
--- key, columns, member_id) for the table the trigger fired on.
+-- into audit.log however many rows it touched. Each audited table gets its own trigger function, generated
+-- here from the catalog (primary key, columns, member_id) as static SQL: PL/pgSQL plans it once per
+-- session, where dynamic SQL would be planned at every statement (about 1 ms, too much for real-time
+-- adjudication). security.enable_audit (security/30) creates it, and again whenever the table changes.
 --
--- The trigger functions are SECURITY DEFINER (owned by pbm_owner, in api as the house rule wants for
--- privileged code, `_`-prefixed and callable only as triggers): the roles whose changes are logged have no
--- INSERT privilege on audit.log, so nobody can write a forged entry. They record session_user, the
--- authenticated login, which neither SET ROLE nor a SECURITY DEFINER function changes.
+-- The generated functions are SECURITY DEFINER (owned by pbm_owner, in api as the house rule wants for
+-- privileged code, `_audit_`-prefixed, callable only as triggers): the roles whose changes are logged
+-- have no INSERT privilege on audit.log, so nobody can write a forged entry. They record session_user,
+-- the authenticated login, which neither SET ROLE nor a SECURITY DEFINER function changes.
 
 -- The SQL pieces describing a table: a jsonb of its primary key for a row alias, its member_id column,
 -- and the comparison that lists the columns an UPDATE changed.
@@ -60,17 +62,31 @@ RETURN coalesce(
 COMMENT ON FUNCTION audit.member_expression(regclass, text) IS
 'SQL giving the member_id of row p_alias when p_table has that column, else a NULL bigint.';
 
-CREATE OR REPLACE FUNCTION audit.changed_columns_expression(p_table regclass)
-RETURNS text
+CREATE OR REPLACE FUNCTION audit.update_expressions(p_table regclass)
+RETURNS TABLE (changed_columns text, old_values text, new_values text)
 LANGUAGE sql
 STABLE
-RETURN (
+BEGIN ATOMIC
+    -- Column by column, no whole-row to_jsonb (which costs more than the UPDATE it logs): the changed
+    -- columns in column order, and objects holding only their values before and after. json, xml and the
+    -- geometric types have no equality operator: their text is compared.
     SELECT
-        'array_remove(ARRAY['
-        || string_agg(
-            -- json, xml and the geometric types have no equality operator: compare their text
+        'array_remove(ARRAY[' || string_agg(format('CASE WHEN %s THEN %L END', d.cond, d.col), ', ' ORDER BY d.num)
+        || ']::text[], NULL)' AS changed_columns,
+        string_agg(
+            format('CASE WHEN %s THEN jsonb_build_object(%L, o.%I) ELSE ''{}''::jsonb END', d.cond, d.col, d.col),
+            ' || ' ORDER BY d.num
+        ) AS old_values,
+        string_agg(
+            format('CASE WHEN %s THEN jsonb_build_object(%L, n.%I) ELSE ''{}''::jsonb END', d.cond, d.col, d.col),
+            ' || ' ORDER BY d.num
+        ) AS new_values
+    FROM (
+        SELECT
+            a.attnum AS num,
+            a.attname::text AS col,
             format(
-                'CASE WHEN o.%1$I%2$s IS DISTINCT FROM n.%1$I%2$s THEN %1$L END',
+                'o.%1$I%2$s IS DISTINCT FROM n.%1$I%2$s',
                 a.attname,
                 CASE
                     WHEN a.atttypid IN (
@@ -79,139 +95,117 @@ RETURN (
                     ) THEN '::text'
                     ELSE ''
                 END
-            ),
-            ', ' ORDER BY a.attnum
-        )
-        || ']::text[], NULL)'
-    FROM pg_catalog.pg_attribute AS a
-    WHERE a.attrelid = p_table AND a.attnum > 0 AND NOT a.attisdropped  -- noqa: RF03
-);
-COMMENT ON FUNCTION audit.changed_columns_expression(regclass) IS
-'SQL listing, in column order, the columns of p_table whose value differs between old row o and new row n.';
+            ) AS cond
+        FROM pg_catalog.pg_attribute AS a
+        WHERE a.attrelid = p_table AND a.attnum > 0 AND NOT a.attisdropped
+    ) AS d;
+END;
+COMMENT ON FUNCTION audit.update_expressions(regclass) IS
+'SQL, for old row o and new row n of p_table: the array of changed columns, and the jsonb objects of their values before and after.';
 
-CREATE OR REPLACE FUNCTION api._audit_insert()
-RETURNS trigger
+CREATE OR REPLACE FUNCTION audit.trigger_source(p_table regclass)
+RETURNS text
 LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, public
+STABLE
 AS $$
 DECLARE
-    v_object text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
+    v_object text;
     v_config audit.tables%ROWTYPE;
     v_group text;
-    v_scattered bigint;
+    v_insert text;
+    v_update record;
 BEGIN
+    SELECT format('%I.%I', n.nspname, c.relname) INTO v_object
+    FROM pg_catalog.pg_class AS c
+    INNER JOIN pg_catalog.pg_namespace AS n ON c.relnamespace = n.oid
+    WHERE c.oid = p_table;
     SELECT t.* INTO v_config
     FROM audit.tables AS t
-    WHERE t.schema_name = TG_TABLE_SCHEMA AND t.table_name = TG_TABLE_NAME;
+    INNER JOIN pg_catalog.pg_class AS c ON t.table_name = c.relname
+    INNER JOIN pg_catalog.pg_namespace AS n ON c.relnamespace = n.oid AND t.schema_name = n.nspname
+    WHERE c.oid = p_table;
+    SELECT * INTO v_update FROM audit.update_expressions(p_table);
 
     IF v_config.insert_mode = 'compact' THEN
-        v_group := CASE
-            WHEN cardinality(v_config.group_columns) = 0 THEN 'NULL::jsonb'
-            ELSE (
+        v_group := coalesce(
+            (
                 SELECT 'jsonb_build_object(' || string_agg(format('%L, n.%I', g, g), ', ') || ')'
                 FROM unnest(v_config.group_columns) AS g
-            )
-        END;
-        -- One entry per group; the common case (keys from a sequence, contiguous) needs one pass.
-        EXECUTE format(
-            'WITH s AS ('
-            '    SELECT %1$s AS g, min(n.%2$I)::bigint AS lo, max(n.%2$I)::bigint AS hi, count(*) AS c'
-            '    FROM new_rows AS n GROUP BY 1'
-            '), logged AS ('
-            '    INSERT INTO audit.log (action, object_name, row_key, row_count, key_ranges)'
-            '    SELECT ''INSERT'', $1, s.g, s.c, int8multirange(int8range(s.lo, s.hi, ''[]''))'
-            '    FROM s WHERE s.hi - s.lo + 1 = s.c'
-            ') SELECT count(*) FROM s WHERE s.hi - s.lo + 1 <> s.c',
-            v_group, v_config.range_column
-        ) INTO v_scattered USING v_object;
+            ),
+            'NULL::jsonb'
+        );
+        -- One entry per statement (and group): the count and the key ranges. Keys from a sequence are
+        -- contiguous, which one pass finds; only scattered keys need the ranges computed.
+        v_insert := format(
+            $f$
+        WITH s AS (
+            SELECT %1$s AS g, min(n.%2$I)::bigint AS lo, max(n.%2$I)::bigint AS hi, count(*) AS c
+            FROM new_rows AS n
+            GROUP BY 1
+        ), logged AS (
+            INSERT INTO audit.log (action, object_name, row_key, row_count, key_ranges)
+            SELECT 'INSERT', %3$L, s.g, s.c, int8multirange(int8range(s.lo, s.hi, '[]'))
+            FROM s
+            WHERE s.hi - s.lo + 1 = s.c
+        )
+        SELECT count(*) INTO v_scattered FROM s WHERE s.hi - s.lo + 1 <> s.c;
         IF v_scattered > 0 THEN
-            EXECUTE format(
-                'INSERT INTO audit.log (action, object_name, row_key, row_count, key_ranges) '
-                'SELECT ''INSERT'', $1, s.g, count(*), range_agg(int8range(s.k, s.k, ''[]'')) '
-                'FROM (SELECT %1$s AS g, n.%2$I::bigint AS k FROM new_rows AS n) AS s '
-                'GROUP BY s.g HAVING max(s.k) - min(s.k) + 1 <> count(*)',
-                v_group, v_config.range_column
-            ) USING v_object;
-        END IF;
+            INSERT INTO audit.log (action, object_name, row_key, row_count, key_ranges)
+            SELECT 'INSERT', %3$L, s.g, count(*), range_agg(int8range(s.k, s.k, '[]'))
+            FROM (SELECT %1$s AS g, n.%2$I::bigint AS k FROM new_rows AS n) AS s
+            GROUP BY s.g
+            HAVING max(s.k) - min(s.k) + 1 <> count(*);
+        END IF;$f$,
+            v_group, v_config.range_column, v_object
+        );
     ELSE
-        EXECUTE format(
-            'INSERT INTO audit.log (action, object_name, row_key, member_id, new_values) '
-            'SELECT ''INSERT'', $1, %s, %s, to_jsonb(n) FROM new_rows AS n',
-            audit.key_expression(TG_RELID, 'n'), audit.member_expression(TG_RELID, 'n')
-        ) USING v_object;
+        v_insert := format(
+            $f$
+        INSERT INTO audit.log (action, object_name, row_key, member_id, new_values)
+        SELECT 'INSERT', %L, %s, %s, to_jsonb(n) FROM new_rows AS n;$f$,
+            v_object, audit.key_expression(p_table, 'n'), audit.member_expression(p_table, 'n')
+        );
+    END IF;
+
+    RETURN format(
+        $f$
+-- Audit trigger of %1$s, generated by security.enable_audit from the table's columns and
+-- audit.tables: do not edit, regenerate. Static SQL, so each session plans it once.
+DECLARE
+    v_scattered bigint;
+BEGIN
+    IF TG_OP = 'INSERT' THEN%2$s
+    ELSIF TG_OP = 'UPDATE' THEN
+        -- Rows pair up on the primary key; a row whose key changed shows as two entries.
+        INSERT INTO audit.log (action, object_name, row_key, member_id, old_values, new_values, changed_columns)
+        SELECT
+            'UPDATE', %1$L,
+            CASE WHEN n IS NULL THEN %3$s ELSE %4$s END,
+            coalesce(%5$s, %6$s),
+            %7$s,
+            %8$s,
+            %9$s
+        FROM old_rows AS o FULL JOIN new_rows AS n ON %10$s;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO audit.log (action, object_name, row_key, member_id, old_values)
+        SELECT 'DELETE', %1$L, %3$s, %6$s, to_jsonb(o) FROM old_rows AS o;
+    ELSE
+        -- BEFORE TRUNCATE: the rows are still there, and each is logged like a delete.
+        INSERT INTO audit.log (action, object_name, row_key, member_id, old_values)
+        SELECT 'TRUNCATE', %1$L, %3$s, %6$s, to_jsonb(o) FROM %1$s AS o;
     END IF;
     RETURN NULL;
 END;
-$$;
-COMMENT ON FUNCTION api._audit_insert() IS
-'Audit trigger (AFTER INSERT, statement level, transition table new_rows): one entry per row with the whole row, or compact entries (count and key ranges) for tables listed compact in audit.tables.';
-
-CREATE OR REPLACE FUNCTION api._audit_update()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, public
-AS $$
-BEGIN
-    -- Rows pair up on the primary key; a row whose key changed shows as two entries (old key, new key).
-    EXECUTE format(
-        'INSERT INTO audit.log (action, object_name, row_key, member_id, old_values, new_values, changed_columns) '
-        'SELECT ''UPDATE'', $1, d.row_key, d.member_id, '
-        '    (SELECT jsonb_object_agg(c, d.old_row -> c) FROM unnest(d.changed) AS c), '
-        '    (SELECT jsonb_object_agg(c, d.new_row -> c) FROM unnest(d.changed) AS c), '
-        '    d.changed '
-        'FROM ('
-        '    SELECT CASE WHEN n IS NULL THEN %1$s ELSE %2$s END AS row_key, coalesce(%3$s, %4$s) AS member_id, '
-        '        to_jsonb(o) AS old_row, to_jsonb(n) AS new_row, %5$s AS changed '
-        '    FROM old_rows AS o FULL JOIN new_rows AS n ON %6$s'
-        ') AS d',
-        audit.key_expression(TG_RELID, 'o'), audit.key_expression(TG_RELID, 'n'),
-        audit.member_expression(TG_RELID, 'n'), audit.member_expression(TG_RELID, 'o'),
-        audit.changed_columns_expression(TG_RELID), audit.key_join(TG_RELID)
-    ) USING format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
-    RETURN NULL;
+$f$,
+        v_object, v_insert,
+        audit.key_expression(p_table, 'o'), audit.key_expression(p_table, 'n'),
+        audit.member_expression(p_table, 'n'), audit.member_expression(p_table, 'o'),
+        v_update.old_values, v_update.new_values, v_update.changed_columns, audit.key_join(p_table)
+    );
 END;
 $$;
-COMMENT ON FUNCTION api._audit_update() IS
-'Audit trigger (AFTER UPDATE, statement level, transition tables old_rows/new_rows): one entry per row with its key, the changed columns and their values before and after.';
-
-CREATE OR REPLACE FUNCTION api._audit_delete()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, public
-AS $$
-BEGIN
-    EXECUTE format(
-        'INSERT INTO audit.log (action, object_name, row_key, member_id, old_values) '
-        'SELECT ''DELETE'', $1, %s, %s, to_jsonb(o) FROM old_rows AS o',
-        audit.key_expression(TG_RELID, 'o'), audit.member_expression(TG_RELID, 'o')
-    ) USING format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
-    RETURN NULL;
-END;
-$$;
-COMMENT ON FUNCTION api._audit_delete() IS
-'Audit trigger (AFTER DELETE, statement level, transition table old_rows): one entry per deleted row with the whole row.';
-
-CREATE OR REPLACE FUNCTION api._audit_truncate()
-RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, public
-AS $$
-BEGIN
-    -- BEFORE TRUNCATE: the rows are still there, and each is logged like a delete.
-    EXECUTE format(
-        'INSERT INTO audit.log (action, object_name, row_key, member_id, old_values) '
-        'SELECT ''TRUNCATE'', $1, %s, %s, to_jsonb(o) FROM %s AS o',
-        audit.key_expression(TG_RELID, 'o'), audit.member_expression(TG_RELID, 'o'), TG_RELID::regclass
-    ) USING format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
-    RETURN NULL;
-END;
-$$;
-COMMENT ON FUNCTION api._audit_truncate() IS
-'Audit trigger (BEFORE TRUNCATE, statement level): one entry per row about to be removed, with the whole row.';
+COMMENT ON FUNCTION audit.trigger_source(regclass) IS
+'The PL/pgSQL body of the audit trigger of p_table: static SQL built from its primary key, columns, member_id and its audit.tables line (full or compact inserts).';
 
 CREATE OR REPLACE FUNCTION audit.log_read(p_object text, p_member_ids bigint[], p_details jsonb)
 RETURNS void

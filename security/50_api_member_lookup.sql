@@ -53,5 +53,3 @@ END;
 $$;
 COMMENT ON FUNCTION api.member_lookup(text) IS
 'Members whose MBI is p_mbi (dashes and case ignored), with the MBI decrypted. Needs the PHI key in the session (28000 without it or with the wrong one); 22023 for a malformed MBI. Every call is logged in audit.log (READ). For pbm_admin.';
-
-GRANT EXECUTE ON FUNCTION api.member_lookup(text) TO pbm_admin;

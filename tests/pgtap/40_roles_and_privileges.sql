@@ -2,7 +2,7 @@
 -- who may use which schema and table, and that objects created later (by any area) are secured the
 -- moment they exist.
 BEGIN;
-SELECT plan(28);
+SELECT plan(30);
 
 SELECT is(
     (
@@ -50,6 +50,13 @@ SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = 'api' AND has_function_privilege('public', p.oid, 'EXECUTE')$$,
     'no api function is executable by PUBLIC'
+);
+SELECT is_empty(
+    $$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = 'api' AND p.proname NOT LIKE '\_%'
+        AND NOT EXISTS (SELECT FROM unnest(security.group_roles()) r
+                        WHERE r <> 'pbm_owner' AND has_function_privilege(r, p.oid, 'EXECUTE'))$$,
+    'every api function may be called by some pbm role (list new ones in security.api_privileges())'
 );
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -173,6 +180,12 @@ SELECT ok(
         WHERE oid = 'api.t40_hello()'::regprocedure
     ),
     'a new api function belongs to pbm_owner and PUBLIC may not execute it'
+);
+CREATE FUNCTION api.eligibility(p_test integer) RETURNS integer LANGUAGE sql IMMUTABLE RETURN p_test;
+SELECT ok(
+    has_function_privilege('pbm_switch', 'api.eligibility(integer)', 'EXECUTE')
+    AND NOT has_function_privilege('pbm_bi', 'api.eligibility(integer)', 'EXECUTE'),
+    'a new api function gets EXECUTE for the roles security.api_privileges() lists for its name, and only those'
 );
 CREATE VIEW reporting.t40_counts AS SELECT 1 AS claims;
 SELECT ok(
