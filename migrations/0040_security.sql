@@ -312,6 +312,11 @@ AS $$
 DECLARE
     v_object record;
 BEGIN
+    -- Anyone's DDL fires this (a temporary table of an ETL login, say): only a superuser or a member of
+    -- pbm_owner can give objects to pbm_owner, and only they create objects in the pbm schemas.
+    IF NOT pg_catalog.pg_has_role(current_user, 'pbm_owner', 'MEMBER') THEN
+        RETURN;
+    END IF;
     IF coalesce(current_setting('pbm.securing', TRUE), '') = 'on'
         OR to_regprocedure('security.secure_object(oid,oid)') IS NULL THEN
         RETURN;

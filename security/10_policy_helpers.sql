@@ -50,6 +50,7 @@ BEGIN ATOMIC
         ('member', TRUE, TRUE, '{pbm_admin,pbm_etl,pbm_member}'),
         ('claims', TRUE, TRUE, '{pbm_admin,pbm_etl,pbm_pharmacy,pbm_member}'),
         ('claims_archive', FALSE, FALSE, '{}'),
+        ('claims_work', FALSE, FALSE, '{pbm_etl}'),
         ('ppp', TRUE, TRUE, '{pbm_admin,pbm_etl,pbm_member}'),
         ('etl', FALSE, FALSE, '{pbm_admin,pbm_etl}'),
         ('audit', FALSE, FALSE, '{pbm_auditor}'),
@@ -95,8 +96,12 @@ BEGIN ATOMIC
         ('member', 'member_history', 'pbm_etl', 'DELETE'),
         ('claims', NULL, 'pbm_admin', 'SELECT'),
         ('claims', NULL, 'pbm_etl', 'SELECT, INSERT, UPDATE'),
+        -- a claims file whose every line was rejected leaves no empty claims batch behind
+        ('claims', 'batches', 'pbm_etl', 'DELETE'),
         ('ppp', NULL, 'pbm_admin', 'SELECT, INSERT, UPDATE'),
         ('ppp', NULL, 'pbm_etl', 'SELECT, INSERT, UPDATE'),
+        -- scratch tables of claims.adjudicate_batch (PHI, emptied every run)
+        ('claims_work', NULL, 'pbm_etl', 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE'),
         ('etl', NULL, 'pbm_admin', 'SELECT'),
         ('etl', NULL, 'pbm_etl', 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE'),
         ('audit', NULL, 'pbm_auditor', 'SELECT'),
@@ -111,6 +116,22 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION security.table_privileges() IS
 'The table privileges of the pbm roles by schema (table_name NULL = all its tables): the only source of table grants; anything else is revoked when an object is secured.';
+
+-- Who owns a relation: pbm_owner, except the tables pbm_etl empties and refills at every run (feed staging,
+-- the batch adjudicator's scratch tables). TRUNCATE ... RESTART IDENTITY and ANALYZE need ownership in
+-- PostgreSQL 15; those tables are neither audited nor under row-level security, and hold nothing pbm_etl
+-- does not write itself.
+CREATE OR REPLACE FUNCTION security.relation_owner(p_schema name, p_relation name)
+RETURNS name
+LANGUAGE sql
+IMMUTABLE
+RETURN
+CASE
+    WHEN p_schema = 'claims_work' OR (p_schema = 'etl' AND p_relation LIKE 'stage\_%') THEN 'pbm_etl'
+    ELSE 'pbm_owner'
+END::name;
+COMMENT ON FUNCTION security.relation_owner(name, name) IS
+'The role that owns a relation of a pbm schema: pbm_etl for etl.stage_* and claims_work.* (emptied and refilled by it), pbm_owner for everything else.';
 
 CREATE OR REPLACE FUNCTION security.group_roles()
 RETURNS name[]
@@ -157,3 +178,13 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION security.api_privileges() IS
 'Which pbm roles may EXECUTE which api function (by name). Add a line here with every new api function.';
+
+-- The rules above changed: apply them to what exists (on a fresh database security.secure_all does not
+-- exist yet; security/30_secure_objects.sql ends with it).
+DO $$
+BEGIN
+    IF to_regprocedure('security.secure_all()') IS NOT NULL THEN
+        EXECUTE 'SELECT security.secure_all()';
+    END IF;
+END;
+$$;

@@ -260,7 +260,16 @@ BEGIN ATOMIC
         'SELECT' AS privilege
     FROM rel
     CROSS JOIN (VALUES ('pbm_member', 'member_id'), ('pbm_pharmacy', 'service_provider_id')) AS v (role_name, col)
-    WHERE rel.is_phi AND rel.relkind IN ('r', 'p') AND security.has_column(p_relation, v.col::name);  -- noqa: RF02
+    WHERE rel.is_phi AND rel.relkind IN ('r', 'p') AND security.has_column(p_relation, v.col::name)  -- noqa: RF02
+    EXCEPT
+    -- the owner holds every privilege anyway
+    SELECT
+        security.relation_owner(rel.nspname, rel.relname) AS role_name,
+        x.privilege
+    FROM rel
+    CROSS JOIN (
+        VALUES ('SELECT'), ('INSERT'), ('UPDATE'), ('DELETE'), ('TRUNCATE'), ('REFERENCES'), ('TRIGGER'), ('USAGE')
+    ) AS x (privilege);
 END;
 COMMENT ON FUNCTION security.desired_privileges(regclass) IS
 'The privileges the pbm roles should hold on a table, view or sequence of a pbm schema, by security.table_privileges().';
@@ -292,9 +301,8 @@ DECLARE
     v_kind text;
     v_object text;
     v_grant record;
-    v_others text := (
-        SELECT string_agg(quote_ident(r), ', ') FROM unnest(security.group_roles()) AS r WHERE r <> 'pbm_owner'
-    );
+    v_owner name;
+    v_others text;
 BEGIN
     SELECT c.oid::regclass AS rel, n.nspname, c.relname, c.relkind, c.relispartition, c.relowner, s.is_phi, s.is_audited
     INTO v
@@ -311,7 +319,11 @@ BEGIN
     END;
     v_object := CASE WHEN v.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END;
     -- A sequence owned by a column (identity, serial) follows its table: ALTER TABLE ... OWNER moves it.
-    IF v.relowner <> 'pbm_owner'::regrole AND NOT (
+    v_owner := security.relation_owner(v.nspname, v.relname);
+    v_others := (
+        SELECT string_agg(quote_ident(r), ', ') FROM unnest(security.group_roles()) AS r WHERE r <> v_owner
+    );
+    IF v.relowner <> v_owner::regrole AND NOT (
         v.relkind = 'S' AND EXISTS (
             SELECT
             FROM pg_catalog.pg_depend AS d
@@ -320,7 +332,7 @@ BEGIN
                 AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
         )
     ) THEN
-        EXECUTE format('ALTER %s %s OWNER TO pbm_owner', v_kind, v.rel);
+        EXECUTE format('ALTER %s %s OWNER TO %I', v_kind, v.rel, v_owner);
     END IF;
     -- Partitions are reached through their parent, whose grants, policies and triggers apply; only the
     -- owner may touch a partition directly.
@@ -358,7 +370,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION security.secure_relation(oid) IS
-'Secures one table, view, materialized view or sequence of a pbm schema: owner pbm_owner, grants by security.table_privileges(), row-level security on PHI tables, audit triggers on PHI and audited tables.';
+'Secures one table, view, materialized view or sequence of a pbm schema: owner by security.relation_owner(), grants by security.table_privileges(), row-level security on PHI tables, audit triggers on PHI and audited tables.';
 
 CREATE OR REPLACE FUNCTION security.secure_routine(p_routine oid)
 RETURNS void

@@ -92,7 +92,12 @@ BEGIN ATOMIC
         ('claims', 'prior_authorization_events', 'note', 'replaced by a fixed text'),
         ('claims_archive', NULL, 'cardholder_id', 'mapped identifier'),
         ('claims_archive', NULL, 'patient_date_of_birth', 'the member''s shifted date of birth'),
-        ('claims_archive', NULL, 'rx_number', 'mapped per pharmacy')
+        ('claims_archive', NULL, 'rx_number', 'mapped per pharmacy'),
+        ('etl', 'rejects', 'value', 'replaced by a fixed text (it holds values, or whole lines, as received)'),
+        ('etl', 'rejects', 'detail', 'replaced by a fixed text (it may quote other lines)'),
+        ('etl', 'rejects', 'column_name', 'kept: a layout column name'),
+        ('etl', 'batches', 'file_name', 'kept: a feed file name, not about a person'),
+        ('etl', 'ssa_state_codes', 'name', 'kept: state names')
     ) AS v (schema_name, table_name, column_name, treatment);
 END;
 COMMENT ON FUNCTION security.mask_columns() IS
@@ -113,6 +118,8 @@ BEGIN ATOMIC
     WHERE
         n.nspname IN ('member', 'claims', 'claims_archive', 'ppp', 'etl')
         AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+        -- staging tables hold copies of feed files: the mask empties them
+        AND NOT (n.nspname = 'etl' AND c.relname LIKE 'stage\_%')
         AND a.attnum > 0 AND NOT a.attisdropped
         AND a.attname ~ (
             '(name|address|street|city|zip|postal|birth|dob|ssn|social_security|mbi|hicn|cardholder'
@@ -128,7 +135,7 @@ BEGIN ATOMIC
     ORDER BY 1, 2, 3;
 END;
 COMMENT ON FUNCTION security.unmasked_columns() IS
-'Columns of the PHI and staging schemas whose name looks identifying and that security.mask_columns() does not cover; security.mask refuses to run while there are any.';
+'Columns of the PHI and ETL schemas (staging tables aside: the mask empties them) whose name looks identifying and that security.mask_columns() does not cover; security.mask refuses to run while there are any.';
 
 CREATE OR REPLACE FUNCTION security.mask_pick(p_seed text, p_purpose text, p_key text, p_count integer)
 RETURNS integer
@@ -323,6 +330,23 @@ BEGIN
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     v_counts := v_counts || jsonb_build_object('member.member_history', v_rows);
 
+    -- Copies of feed files (staging) and the batch adjudicator's scratch tables are emptied; rejects keep
+    -- their rule and line but not the values they quote.
+    FOR v_table IN
+        SELECT c.oid::regclass
+        FROM pg_catalog.pg_class AS c
+        INNER JOIN pg_catalog.pg_namespace AS n ON c.relnamespace = n.oid
+        WHERE
+            c.relkind = 'r'
+            AND ((n.nspname = 'etl' AND c.relname LIKE 'stage\_%') OR n.nspname = 'claims_work')
+    LOOP
+        EXECUTE format('TRUNCATE %s', v_table);
+    END LOOP;
+    UPDATE etl.rejects AS r
+    SET
+        value = CASE WHEN r.value IS NOT NULL THEN 'masked value' END,
+        detail = CASE WHEN r.detail IS NOT NULL THEN 'masked detail' END;
+
     UPDATE claims.prior_authorizations AS pa
     SET decision_reason = 'masked decision reason'
     WHERE pa.decision_reason IS NOT NULL;
@@ -356,4 +380,4 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION security.mask(text, text[], text[], text[], text[], text[], text[], text[]) IS
-'Replaces the identifying data of a database marked non-production (security.environment()), consistently per member: names, dates of birth (shifted), addresses, cardholder ids, MBIs, Rx numbers, free-text notes; empties the audit log and refreshes reporting. Superuser only; refuses while security.unmasked_columns() finds an identifying column it does not cover. Returns the rows changed per table.';
+'Replaces the identifying data of a database marked non-production (security.environment()), consistently per member: names, dates of birth (shifted), addresses, cardholder ids, MBIs, Rx numbers, free-text notes and reject values; empties ETL staging, the batch scratch tables and the audit log, and refreshes reporting. Superuser only; refuses while security.unmasked_columns() finds an identifying column it does not cover. Returns the rows changed per table.';

@@ -104,6 +104,9 @@ LANGUAGE plpgsql
 STABLE
 AS $$
 BEGIN
+    IF p_mbi IS NULL THEN
+        RETURN NULL;
+    END IF;
     IF NOT ref.mbi_is_valid(p_mbi) THEN
         -- The value is not repeated in the message: a mistyped MBI is still close to someone's MBI.
         RAISE EXCEPTION 'invalid MBI: 11 characters C A AN N A AN N A A N N, upper case, no dashes'
@@ -113,4 +116,4 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION member.mbi_hash(text) IS
-'Keyed hash (HMAC-SHA256 under the lookup key derived from the PHI key) of a valid MBI, for exact-match lookup; refuses an invalid MBI.';
+'Keyed hash (HMAC-SHA256 under the lookup key derived from the PHI key) of a valid MBI, for exact-match lookup; refuses an invalid MBI; NULL stays NULL.';

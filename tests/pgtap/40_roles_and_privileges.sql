@@ -2,7 +2,7 @@
 -- who may use which schema and table, and that objects created later (by any area) are secured the
 -- moment they exist.
 BEGIN;
-SELECT plan(30);
+SELECT plan(31);
 
 SELECT is(
     (
@@ -22,8 +22,10 @@ SELECT is_empty(
 SELECT is_empty(
     $$SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname IN (SELECT schema_name FROM security.schemas()) AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
-        AND c.relowner <> 'pbm_owner'::regrole$$,
-    'every table, view and sequence of the pbm schemas is owned by pbm_owner'
+        AND c.relowner <> security.relation_owner(n.nspname, c.relname)::regrole
+        AND NOT (c.relkind = 'S' AND EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')
+                 AND d.refobjid IN (SELECT t.oid FROM pg_class t WHERE t.relowner = c.relowner)))$$,
+    'every table, view and sequence of the pbm schemas is owned by pbm_owner (ETL staging and scratch by pbm_etl)'
 );
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -34,6 +36,12 @@ SELECT is_empty(
     $$SELECT n.nspname FROM pg_namespace n
       WHERE n.nspname IN (SELECT schema_name FROM security.schemas()) AND n.nspowner <> 'pbm_owner'::regrole$$,
     'every pbm schema is owned by pbm_owner'
+);
+SELECT is_empty(
+    $$SELECT n.nspname FROM pg_namespace n
+      WHERE n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'public', 'pbm_meta', 'tap')
+        AND n.nspname NOT IN (SELECT schema_name FROM security.schemas())$$,
+    'every schema is known to security.schemas() (a new schema says who may use it, and whether it holds PHI)'
 );
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

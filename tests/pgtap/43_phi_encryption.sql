@@ -123,10 +123,11 @@ SELECT is(
 SELECT is_empty(
     $$SELECT c.oid::regclass::text || '.' || a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
       JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname IN (SELECT schema_name FROM security.schemas()) AND c.relkind IN ('r', 'p')
-        AND a.attnum > 0 AND NOT a.attisdropped
-        AND a.attname ~ '(ssn|social_security|hicn|mbi|medicare_id|tax_id)' AND a.atttypid <> 'bytea'::regtype$$,
-    'every MBI- or SSN-like column is stored as bytea (encrypted or keyed hash), none as text'
+      WHERE n.nspname IN ('member', 'claims', 'claims_archive', 'claims_work', 'ppp', 'reporting')
+        AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+        AND a.attname ~ '(^|_)(ssn|social_security|hicn|mbi|medicare_id|tax_id)($|_)'
+        AND a.atttypid <> 'bytea'::regtype$$,
+    'every MBI- or SSN-like column of the PHI schemas is bytea (encrypted or a keyed hash), none text'
 );
 SELECT is_empty(
     $$SELECT setdatabase, setrole FROM pg_db_role_setting WHERE array_to_string(setconfig, ',') LIKE '%pbm.phi_key%'$$,

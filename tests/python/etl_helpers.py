@@ -15,7 +15,7 @@ from etl.layouts import FEEDS
 from etl.loader import LoadResult, load_file
 from pbmdb.db import connect
 
-PHI_KEY = "etl-test-key-not-a-secret"
+PHI_KEY = "etl-test-key-not-a-secret-0123456789"  # PHI keys have at least 32 characters
 
 # Valid identifiers from the reference: NPIs 1234567893 (CMS worked example) and 1558598797; the other
 # NPIs below were computed with the Luhn-80840 rule by hand (check digit in the last position).

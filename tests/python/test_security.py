@@ -3,11 +3,12 @@ and real logins (password over TCP) trying what pgTAP cannot: SET SESSION AUTHOR
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import psycopg
 import pytest
-from conftest import run_pbm
+from conftest import ROOT, run_pbm
 from psycopg import conninfo as ci
 
 KEY = "pytest-phi-key-0123456789-abcdefghij"
@@ -163,9 +164,7 @@ def test_bad_user_create_is_one_line_and_non_zero(db, args, expected):
 
 def test_reserved_and_malformed_login_names_are_refused(db):
     assert "reserved" in one_line_error(run_pbm("user", "create", "pbm_admin", "--role", "admin", dsn=db))
-    assert "invalid login name" in one_line_error(
-        run_pbm("user", "create", "Bad-Name", "--role", "bi", dsn=db)
-    )
+    assert "invalid login name" in one_line_error(run_pbm("user", "create", "Bad-Name", "--role", "bi", dsn=db))
 
 
 def test_mask_refuses_a_database_not_marked_non_production(db):
@@ -197,9 +196,7 @@ def test_mask_replaces_identifying_data_consistently(fresh_db):
         assert all(m[3] != "Realname" and m[5] != "9 Real St" and m[1] != "REALFAM" for m in members)
         assert members[0][1] == members[1][1], "a family keeps one cardholder id"
         assert members[0][6] not in (None, "1EG4TE5MK73")
-        assert conn.execute("SELECT ref.mbi_is_valid(%s)", [members[0][6]]).fetchone()[0], (
-            "a well-formed fake MBI"
-        )
+        assert conn.execute("SELECT ref.mbi_is_valid(%s)", [members[0][6]]).fetchone()[0], "a well-formed fake MBI"
         assert (
             conn.execute(
                 "SELECT count(*) FROM member.members WHERE mbi_hash = member.mbi_hash(%s)", [members[0][6]]
@@ -212,14 +209,9 @@ def test_mask_replaces_identifying_data_consistently(fresh_db):
             "FROM claims.claims c JOIN member.members m USING (member_id)"
         ).fetchall()
         assert claims == [(True,), (True,)]
-        assert conn.execute("SELECT array_agg(action) FROM audit.log WHERE action = 'MASK'").fetchone()[
-            0
-        ] == ["MASK"]
+        assert conn.execute("SELECT array_agg(action) FROM audit.log WHERE action = 'MASK'").fetchone()[0] == ["MASK"]
         assert (
-            conn.execute(
-                "SELECT count(*) FROM audit.log WHERE old_values::text LIKE '%Realname%'"
-            ).fetchone()[0]
-            == 0
+            conn.execute("SELECT count(*) FROM audit.log WHERE old_values::text LIKE '%Realname%'").fetchone()[0] == 0
         )
 
 
@@ -230,9 +222,103 @@ def test_audit_log_truncate_and_retention_in_a_database_of_their_own(fresh_db):
             conn.execute("TRUNCATE audit.log")
         created = conn.execute("SELECT audit.create_month_partitions('2015-01-01', '2015-01-31')").fetchall()
         assert created == [("log_y2015m01",)]
-        assert conn.execute("SELECT audit.drop_month_partition('2015-01-01')").fetchone() == (
-            "audit.log_y2015m01",
-        )
+        assert conn.execute("SELECT audit.drop_month_partition('2015-01-01')").fetchone() == ("audit.log_y2015m01",)
         assert conn.execute("SELECT to_regclass('audit.log_y2015m01')").fetchone() == (None,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="less than 6 years old"):
             conn.execute("SELECT audit.drop_month_partition(current_date)")
+
+
+ADJUDICATION_FIXTURE = (ROOT / "tests" / "fixtures" / "adjudication.sql").read_text()
+
+
+def make_login(dsn: str, name: str, role: str, *, pharmacy: str | None = None, member: int | None = None) -> str:
+    """A login made as `pbm user create` makes it; returns its TCP conninfo (password known to the test)."""
+    password = f"pw-{uuid.uuid4().hex}"
+    with psycopg.connect(dsn) as conn:
+        verifier = conn.pgconn.encrypt_password(password.encode(), name.encode(), b"scram-sha-256").decode()
+        conn.execute("SELECT security.create_login(%s, %s, %s, %s, %s)", [name, role, verifier, pharmacy, member])
+    return login_dsn(dsn, name, password)
+
+
+def test_service_paths_work_as_pbm_logins(fresh_db, tmp_path, cleanup_roles):
+    """The switch adjudicates through the api, ETL stages and adjudicates a batch and pays it, each as its own
+    login under forced row-level security; the pharmacy and the member then see exactly their claims."""
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(ADJUDICATION_FIXTURE)
+        conn.execute("SELECT tap.setup_adjudication()")
+        member_id = conn.execute("SELECT tap.add_member('SVC1', 'TPD', '1950-05-01', 'F', '2025-01-01')").fetchone()
+        conn.execute("SELECT tap.add_member('SVC2', 'TCOMM', '1975-01-01', 'M', '2025-01-01')")
+        requests = [
+            conn.execute("SELECT tap.claim(%s, '99999000301', %s, 30, 30, %s)", [who, dos, rx]).fetchone()[0]
+            for who, dos, rx in (
+                ("SVC1", "2025-01-10", "5001"),
+                ("SVC1", "2025-02-10", "5002"),
+                ("SVC2", "2025-01-10", "5003"),
+            )
+        ]
+        member_id = conn.execute("SELECT member_id FROM member.members WHERE cardholder_id = 'SVC1'").fetchone()[0]
+    tag = uuid.uuid4().hex[:6]
+    names = {r: f"{r}_{tag}" for r in ("switch", "etl", "pharmacy", "member", "admin")}
+    cleanup_roles.extend(names.values())
+    dsns = {
+        "switch": make_login(fresh_db, names["switch"], "switch"),
+        "etl": make_login(fresh_db, names["etl"], "etl"),
+        "admin": make_login(fresh_db, names["admin"], "admin"),
+        "pharmacy": make_login(fresh_db, names["pharmacy"], "pharmacy", pharmacy="1234567893"),
+        "member": make_login(fresh_db, names["member"], "member", member=member_id),
+    }
+    real_time = tmp_path / "real_time.json"
+    real_time.write_text(json.dumps(requests[0]))
+    submitted = run_pbm("claims", "submit", str(real_time), dsn=dsns["switch"])
+    assert submitted.returncode == 0, submitted.stderr
+    assert json.loads(submitted.stdout)["transaction_response_status"] == "P"
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("\n".join(json.dumps(r) for r in requests[1:]))
+    batched = run_pbm("claims", "batch", "--file", str(batch), "--as-of", "2025-12-31", dsn=dsns["etl"])
+    assert batched.returncode == 0, batched.stderr
+    assert "2 claims, 2 paid" in batched.stdout
+    assert "WARNING" not in batched.stderr, "ETL owns the scratch tables it analyzes"
+    paid = run_pbm("claims", "pay", "--date", "2099-01-01", dsn=dsns["etl"])
+    assert paid.returncode == 0, paid.stderr
+    with psycopg.connect(dsns["pharmacy"]) as conn:
+        assert conn.execute("SELECT count(*) FROM claims.claims").fetchone()[0] == 3
+    with psycopg.connect(dsns["member"]) as conn:
+        mine = conn.execute("SELECT rx_number FROM claims.claims ORDER BY rx_number").fetchall()
+        assert mine == [("5001",), ("5002",)]
+        assert conn.execute("SELECT count(*) FROM claims.accumulators").fetchone()[0] == 1
+    with psycopg.connect(dsns["admin"]) as conn:
+        assert conn.execute("SELECT count(*) FROM claims.claims").fetchone()[0] == 3
+    with psycopg.connect(fresh_db) as conn:
+        who = dict(
+            conn.execute(
+                "SELECT db_user::text, sum(row_count) FROM audit.log "
+                "WHERE object_name = 'claims.claims' AND action = 'INSERT' GROUP BY 1"
+            ).fetchall()
+        )
+    assert who == {names["switch"]: 1, names["etl"]: 2}, "each insert is on record under the login that made it"
+
+
+def test_an_eligibility_feed_loads_as_an_etl_login(fresh_db, tmp_path, cleanup_roles):
+    from etl_helpers import MBI, PHI_KEY, csv_text, setup_reference, write
+
+    setup_reference(fresh_db)
+    name = f"etl_{uuid.uuid4().hex[:6]}"
+    cleanup_roles.append(name)
+    dsn = make_login(fresh_db, name, "etl")
+    row = ["NEW001", "01", "1", "Grace", "Hopper", "1940-12-09", "F", "1 Navy Way", "Arlington", "VA", "22201", MBI]
+    path = write(
+        tmp_path, "eligibility_20250101.csv", csv_text("eligibility", [row + ["PARTD1", "2025-01-01", "", ""]])
+    )
+    result = run_pbm("etl", "load", "eligibility", str(path), dsn=dsn, env={"PBM_PHI_KEY": PHI_KEY})
+    assert result.returncode == 0, result.stderr
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute("SELECT set_config('pbm.phi_key', %s, false)", [PHI_KEY])
+        assert conn.execute(
+            "SELECT member.decrypt_phi(mbi_encrypted) FROM member.members WHERE cardholder_id = 'NEW001'"
+        ).fetchone() == (MBI,)
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM audit.log WHERE object_name = 'member.members' AND db_user = %s", [name]
+            ).fetchone()[0]
+            == 1
+        )
