@@ -23,9 +23,7 @@ def connect(dsn: str, *, autocommit: bool = False, phi_key: bool = True) -> psyc
     key = os.environ.get(KEY_ENV) if phi_key else None
     with conn.cursor() as cur:
         # The person behind the login, for the audit log (informational: any client may set it).
-        cur.execute(
-            "SELECT set_config('pbm.app_user', %s, false)", [os.environ.get(APP_USER_ENV) or _os_user()]
-        )
+        cur.execute("SELECT set_config('pbm.app_user', %s, false)", [os.environ.get(APP_USER_ENV) or _os_user()])
         if key:
             cur.execute("SELECT set_config('pbm.phi_key', %s, false)", [key])
     if not autocommit:
