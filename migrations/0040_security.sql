@@ -129,8 +129,8 @@ CREATE TABLE audit.log (
     details jsonb,
     PRIMARY KEY (audit_id, logged_at),
     CONSTRAINT log_updates_name_their_changed_columns CHECK (action <> 'UPDATE' OR changed_columns IS NOT NULL),
-    CONSTRAINT log_compact_rows_are_inserts_with_key_ranges CHECK (
-        key_ranges IS NULL OR (action = 'INSERT' AND new_values IS NULL)
+    CONSTRAINT log_compact_rows_are_inserts_or_deletes_with_key_ranges CHECK (
+        key_ranges IS NULL OR (action IN ('INSERT', 'DELETE') AND new_values IS NULL AND old_values IS NULL)
     ),
     CONSTRAINT log_row_entries_count_one_row CHECK (key_ranges IS NOT NULL OR action = 'MASK' OR row_count = 1)
 ) PARTITION BY RANGE (logged_at);
@@ -151,7 +151,7 @@ COMMENT ON COLUMN audit.log.new_values IS 'INSERT: the whole row; UPDATE: the ch
 COMMENT ON COLUMN audit.log.changed_columns IS 'UPDATE: the columns whose value changed, in column order (empty when none did)';
 COMMENT ON COLUMN audit.log.row_count IS 'Rows this entry stands for: 1, or the rows of a compact INSERT entry';
 COMMENT ON COLUMN audit.log.key_ranges IS
-'Compact INSERT entries (append-mostly tables, audit.tables): the key values inserted, as ranges; the rows themselves are the new values';
+'Compact INSERT and DELETE entries (audit.tables): the key values inserted or deleted, as ranges; the rows themselves (or the rows they copy) hold the values';
 COMMENT ON COLUMN audit.log.details IS 'Extra context: for READ the lookup made and the rows returned';
 
 CREATE INDEX log_member_idx ON audit.log (member_id, logged_at) WHERE member_id IS NOT NULL;
@@ -166,14 +166,21 @@ CREATE TABLE audit.tables (
     insert_mode text NOT NULL DEFAULT 'full' CONSTRAINT tables_insert_mode_is_known CHECK (
         insert_mode IN ('full', 'compact')
     ),
+    delete_mode text NOT NULL DEFAULT 'full' CONSTRAINT tables_delete_mode_is_known CHECK (
+        delete_mode IN ('full', 'compact')
+    ),
     range_column name,
     group_columns name[] NOT NULL DEFAULT '{}',
     reason text NOT NULL,
     PRIMARY KEY (schema_name, table_name),
-    CONSTRAINT tables_compact_needs_a_range_column CHECK ((insert_mode = 'compact') = (range_column IS NOT NULL))
+    CONSTRAINT tables_compact_needs_a_range_column CHECK (
+        (insert_mode = 'compact' OR delete_mode = 'compact') = (range_column IS NOT NULL)
+    )
 );
 COMMENT ON TABLE audit.tables IS
-'How inserts into an audited table are logged when not in full (one entry per row with the whole row): compact = one entry per statement (and group) with the count and the ranges of an integer key column. Only for append-mostly tables; see docs/decisions.';
+'How inserts (and deletes) of an audited table are logged when not in full (one entry per row with the whole row): compact = one entry per statement (and group) with the count and the ranges of an integer key column. Only for append-mostly tables, and queues whose rows copy audited rows; see docs/decisions.';
+COMMENT ON COLUMN audit.tables.delete_mode IS
+'compact only for a queue whose rows are copies of rows audited elsewhere (the key finds the old values there)';
 COMMENT ON COLUMN audit.tables.range_column IS 'Integer key column whose inserted values are recorded as ranges';
 COMMENT ON COLUMN audit.tables.group_columns IS 'Key columns that, with range_column, make up the primary key: one entry per group';
 
@@ -187,6 +194,21 @@ VALUES
 (
     'claims', 'batch_claims', 'compact', 'line_no', '{batch_id}',
     'Staged requests exactly as submitted, written once per nightly file of up to 1,000,000 lines.'
+),
+(
+    'ppp', 'statements', 'compact', 'statement_id', '{}',
+    'Written once per participant and month by ppp.run_billing (1,000,000 a run); settlement and notices '
+    || 'are later updates, audited in full.'
+),
+(
+    'ppp', 'ledger', 'compact', 'ledger_entry_id', '{}',
+    'Append-only by design (M3P decision): entries are never changed, only added.'
+);
+INSERT INTO audit.tables (schema_name, table_name, insert_mode, delete_mode, range_column, group_columns, reason)
+VALUES (
+    'ppp', 'unbilled', 'compact', 'compact', 'ledger_entry_id', '{}',
+    'A queue of ppp.ledger entries (same key, copied values) consumed by the billing run: the ledger row '
+    || 'holds what an entry said.'
 );
 
 -- Immutability: refuse UPDATE, DELETE and TRUNCATE on the log and on every one of its partitions, for

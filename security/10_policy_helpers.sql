@@ -172,6 +172,12 @@ BEGIN ATOMIC
         ('pa_approve', 'pbm_admin'),
         ('pa_deny', 'pbm_admin'),
         ('pa_withdraw', 'pbm_admin'),
+        -- M3P: elections and opt-outs taken by operations staff (the function takes any member_id, so no
+        -- member login may call it), payments also from payment files
+        ('ppp_elect', 'pbm_admin'),
+        ('ppp_opt_out', 'pbm_admin'),
+        ('ppp_record_payment', 'pbm_admin'),
+        ('ppp_record_payment', 'pbm_etl'),
         -- PHI lookups: operations staff, logged
         ('member_lookup', 'pbm_admin')
     ) AS v (function_name, role_name);

@@ -103,6 +103,46 @@ END;
 COMMENT ON FUNCTION audit.update_expressions(regclass) IS
 'SQL, for old row o and new row n of p_table: the array of changed columns, and the jsonb objects of their values before and after.';
 
+CREATE OR REPLACE FUNCTION audit.compact_statement(
+    p_action text, p_transition text, p_group text, p_range_column name, p_object text
+)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+-- One entry per statement (and group): the count and the key ranges. Keys from a sequence are contiguous,
+-- which one pass finds (min, max, count); scattered keys are cut into runs (gaps and islands: one sort).
+RETURN format(
+    $f$
+        WITH s AS (
+            SELECT %1$s AS g, min(n.%2$I)::bigint AS lo, max(n.%2$I)::bigint AS hi, count(*) AS c
+            FROM %3$I AS n
+            GROUP BY 1
+        ), logged AS (
+            INSERT INTO audit.log (action, object_name, row_key, row_count, key_ranges)
+            SELECT %4$L, %5$L, s.g, s.c, int8multirange(int8range(s.lo, s.hi, '[]'))
+            FROM s
+            WHERE s.hi - s.lo + 1 = s.c
+        )
+        SELECT count(*) INTO v_scattered FROM s WHERE s.hi - s.lo + 1 <> s.c;
+        IF v_scattered > 0 THEN
+            INSERT INTO audit.log (action, object_name, row_key, row_count, key_ranges)
+            SELECT %4$L, %5$L, r.g, sum(r.c), range_agg(int8range(r.lo, r.hi, '[]'))
+            FROM (
+                SELECT i.g, min(i.k) AS lo, max(i.k) AS hi, count(*) AS c
+                FROM (
+                    SELECT k.g, k.k, k.k - row_number() OVER (PARTITION BY k.g ORDER BY k.k) AS island
+                    FROM (SELECT %1$s AS g, n.%2$I::bigint AS k FROM %3$I AS n) AS k
+                ) AS i
+                GROUP BY i.g, i.island
+            ) AS r
+            GROUP BY r.g
+            HAVING max(r.hi) - min(r.lo) + 1 <> sum(r.c);
+        END IF;$f$,
+    p_group, p_range_column, p_transition, p_action, p_object
+);
+COMMENT ON FUNCTION audit.compact_statement(text, text, text, name, text) IS
+'PL/pgSQL statements logging the rows of transition table p_transition compactly: count and key ranges per group.';
+
 CREATE OR REPLACE FUNCTION audit.trigger_source(p_table regclass)
 RETURNS text
 LANGUAGE plpgsql
@@ -113,6 +153,7 @@ DECLARE
     v_config audit.tables%ROWTYPE;
     v_group text;
     v_insert text;
+    v_delete text;
     v_update record;
 BEGIN
     SELECT format('%I.%I', n.nspname, c.relname) INTO v_object
@@ -126,46 +167,33 @@ BEGIN
     WHERE c.oid = p_table;
     SELECT * INTO v_update FROM audit.update_expressions(p_table);
 
-    IF v_config.insert_mode = 'compact' THEN
-        v_group := coalesce(
-            (
-                SELECT 'jsonb_build_object(' || string_agg(format('%L, n.%I', g, g), ', ') || ')'
-                FROM unnest(v_config.group_columns) AS g
-            ),
-            'NULL::jsonb'
-        );
-        -- One entry per statement (and group): the count and the key ranges. Keys from a sequence are
-        -- contiguous, which one pass finds; only scattered keys need the ranges computed.
-        v_insert := format(
-            $f$
-        WITH s AS (
-            SELECT %1$s AS g, min(n.%2$I)::bigint AS lo, max(n.%2$I)::bigint AS hi, count(*) AS c
-            FROM new_rows AS n
-            GROUP BY 1
-        ), logged AS (
-            INSERT INTO audit.log (action, object_name, row_key, row_count, key_ranges)
-            SELECT 'INSERT', %3$L, s.g, s.c, int8multirange(int8range(s.lo, s.hi, '[]'))
-            FROM s
-            WHERE s.hi - s.lo + 1 = s.c
-        )
-        SELECT count(*) INTO v_scattered FROM s WHERE s.hi - s.lo + 1 <> s.c;
-        IF v_scattered > 0 THEN
-            INSERT INTO audit.log (action, object_name, row_key, row_count, key_ranges)
-            SELECT 'INSERT', %3$L, s.g, count(*), range_agg(int8range(s.k, s.k, '[]'))
-            FROM (SELECT %1$s AS g, n.%2$I::bigint AS k FROM new_rows AS n) AS s
-            GROUP BY s.g
-            HAVING max(s.k) - min(s.k) + 1 <> count(*);
-        END IF;$f$,
-            v_group, v_config.range_column, v_object
-        );
-    ELSE
-        v_insert := format(
+    v_group := coalesce(
+        (
+            SELECT 'jsonb_build_object(' || string_agg(format('%L, n.%I', g, g), ', ') || ')'
+            FROM unnest(v_config.group_columns) AS g
+        ),
+        'NULL::jsonb'
+    );
+    v_insert := CASE
+        WHEN v_config.insert_mode = 'compact'
+            THEN audit.compact_statement('INSERT', 'new_rows', v_group, v_config.range_column, v_object)
+        ELSE format(
             $f$
         INSERT INTO audit.log (action, object_name, row_key, member_id, new_values)
         SELECT 'INSERT', %L, %s, %s, to_jsonb(n) FROM new_rows AS n;$f$,
             v_object, audit.key_expression(p_table, 'n'), audit.member_expression(p_table, 'n')
-        );
-    END IF;
+        )
+    END;
+    v_delete := CASE
+        WHEN v_config.delete_mode = 'compact'
+            THEN audit.compact_statement('DELETE', 'old_rows', v_group, v_config.range_column, v_object)
+        ELSE format(
+            $f$
+        INSERT INTO audit.log (action, object_name, row_key, member_id, old_values)
+        SELECT 'DELETE', %L, %s, %s, to_jsonb(n) FROM old_rows AS n;$f$,
+            v_object, audit.key_expression(p_table, 'n'), audit.member_expression(p_table, 'n')
+        )
+    END;
 
     RETURN format(
         $f$
@@ -186,9 +214,7 @@ BEGIN
             %8$s,
             %9$s
         FROM old_rows AS o FULL JOIN new_rows AS n ON %10$s;
-    ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO audit.log (action, object_name, row_key, member_id, old_values)
-        SELECT 'DELETE', %1$L, %3$s, %6$s, to_jsonb(o) FROM old_rows AS o;
+    ELSIF TG_OP = 'DELETE' THEN%11$s
     ELSE
         -- BEFORE TRUNCATE: the rows are still there, and each is logged like a delete.
         INSERT INTO audit.log (action, object_name, row_key, member_id, old_values)
@@ -200,7 +226,7 @@ $f$,
         v_object, v_insert,
         audit.key_expression(p_table, 'o'), audit.key_expression(p_table, 'n'),
         audit.member_expression(p_table, 'n'), audit.member_expression(p_table, 'o'),
-        v_update.old_values, v_update.new_values, v_update.changed_columns, audit.key_join(p_table)
+        v_update.old_values, v_update.new_values, v_update.changed_columns, audit.key_join(p_table), v_delete
     );
 END;
 $$;

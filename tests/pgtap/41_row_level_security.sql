@@ -164,10 +164,10 @@ SELECT is_empty(
     'every table of member, claims and ppp has a primary key (audit entries name rows by it)'
 );
 SELECT is_empty(
-    $$SELECT t.tgrelid::regclass::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-      JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'claims' AND c.relname LIKE 'claims%' AND NOT t.tgisinternal AND t.tgtype & 1 = 1$$,
-    'no per-row trigger on claims.claims or its partitions'
+    $$SELECT t.tgrelid::regclass::text || ' ' || t.tgname FROM pg_trigger t
+      JOIN pg_proc p ON p.oid = t.tgfoid
+      WHERE p.pronamespace = 'api'::regnamespace AND p.proname LIKE '\_audit\_%' AND t.tgtype & 1 = 1$$,
+    'no audit trigger is a per-row trigger'
 );
 
 -- A pharmacy sees its own claims and nothing else.
