@@ -2,9 +2,6 @@
 -- late), urgent point-of-sale elections re-processing their claim, one active election per member and
 -- year, opt-out and cancellation, automatic renewal, the ledger fed by claims, the prior-year outreach list.
 BEGIN;
--- A partition is created below (the ledger triggers must reach it): take the claims table first, so a
--- file running in parallel waits instead of deadlocking halfway.
-LOCK TABLE claims.claims IN ACCESS EXCLUSIVE MODE;
 SELECT plan(47);
 
 SET LOCAL timezone = 'UTC';
@@ -55,6 +52,12 @@ SELECT
 FROM member.members AS m
 INNER JOIN plan.plans AS p ON p.plan_code = CASE WHEN m.cardholder_id = 'M3PC' THEN 'M3P-COMM' ELSE 'M3P-PD' END
 WHERE m.cardholder_id LIKE 'M3P_';
+
+-- A partition is created below (the ledger triggers must reach it): take the claims table before any
+-- claim, so a file running in parallel waits instead of deadlocking halfway. Not before the fixtures:
+-- other files insert the same pharmacy NPI, and waiting for their commit while holding this lock (which
+-- they need next) is a deadlock.
+LOCK TABLE claims.claims IN ACCESS EXCLUSIVE MODE;
 
 CREATE FUNCTION pg_temp.member(p_letter text) RETURNS bigint
 LANGUAGE sql STABLE
