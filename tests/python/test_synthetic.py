@@ -16,7 +16,7 @@ from conftest import run_pbm
 from etl.layouts import FEEDS
 from pbmdb.testing import clone_database, drop_database
 
-KEY = "synthetic-test-key"
+KEY = "synthetic-test-key-0123456789-abcdef"  # PHI keys have at least 32 characters
 ENV = {"PBM_PHI_KEY": KEY}
 MEMBERS, CLAIMS, SEED, YEAR = 600, 6000, 11, 2025
 ARGS = ("seed", "synthetic", "--members", str(MEMBERS), "--claims", str(CLAIMS), "--seed", str(SEED))
