@@ -334,9 +334,9 @@ AS $$
 DECLARE
     v_object record;
 BEGIN
-    -- Anyone's DDL fires this (a temporary table of an ETL login, say): only a superuser or a member of
-    -- pbm_owner can give objects to pbm_owner, and only they create objects in the pbm schemas.
-    IF NOT pg_catalog.pg_has_role(current_user, 'pbm_owner', 'MEMBER') THEN
+    -- Anyone's DDL fires this (a temporary table of an analyst, say). Only the owner's members and pbm_etl
+    -- (in its scratch schema) create objects in pbm schemas, and only they may use schema security.
+    IF NOT pg_catalog.has_schema_privilege('security', 'USAGE') THEN
         RETURN;
     END IF;
     IF coalesce(current_setting('pbm.securing', TRUE), '') = 'on'

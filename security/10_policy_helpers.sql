@@ -59,11 +59,26 @@ BEGIN ATOMIC
             'api', FALSE, FALSE,
             '{pbm_admin,pbm_etl,pbm_switch,pbm_analyst,pbm_bi,pbm_pharmacy,pbm_member,pbm_auditor}'
         ),
-        ('security', FALSE, TRUE, '{pbm_admin,pbm_auditor,pbm_pharmacy,pbm_member}')
+        ('security', FALSE, TRUE, '{pbm_admin,pbm_etl,pbm_auditor,pbm_pharmacy,pbm_member}')
     ) AS v (schema_name, is_phi, is_audited, usage_roles);
 END;
 COMMENT ON FUNCTION security.schemas() IS
 'The pbm schemas: PHI (row-level security, forced, and audit on every table), audited (audit on every table), and the roles granted USAGE.';
+
+-- Who besides the owner may create objects in a schema: the batch adjudicator rebuilds its scratch table
+-- (CREATE TABLE AS) at every run, as pbm_etl.
+CREATE OR REPLACE FUNCTION security.schema_creators()
+RETURNS TABLE (schema_name name, role_name name)
+LANGUAGE sql
+IMMUTABLE
+BEGIN ATOMIC
+    SELECT
+        v.schema_name::name,
+        v.role_name::name
+    FROM (VALUES ('claims_work', 'pbm_etl')) AS v (schema_name, role_name);
+END;
+COMMENT ON FUNCTION security.schema_creators() IS
+'Roles other than pbm_owner granted CREATE on a pbm schema (scratch schemas only).';
 
 -- Table privileges, the one source of truth: every table and view of a pbm schema gets exactly these
 -- (security.secure_object revokes anything else from the pbm roles). table_name NULL = every table of

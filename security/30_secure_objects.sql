@@ -323,7 +323,8 @@ BEGIN
     v_others := (
         SELECT string_agg(quote_ident(r), ', ') FROM unnest(security.group_roles()) AS r WHERE r <> v_owner
     );
-    IF v.relowner <> v_owner::regrole AND NOT (
+    -- (Only a member of the target role may hand an object to it: a DBA who is not is left as is.)
+    IF v.relowner <> v_owner::regrole AND pg_has_role(current_user, v_owner, 'MEMBER') AND NOT (
         v.relkind = 'S' AND EXISTS (
             SELECT
             FROM pg_catalog.pg_depend AS d
@@ -436,9 +437,21 @@ AS $$
 DECLARE
     v_previous text := coalesce(current_setting('pbm.securing', TRUE), '');
 BEGIN
-    -- Only a superuser or a member of pbm_owner can give objects to pbm_owner; others create nothing here
-    -- (they have no CREATE on the pbm schemas).
-    IF NOT pg_catalog.pg_has_role(current_user, 'pbm_owner', 'MEMBER') THEN
+    -- A superuser or a member of pbm_owner secures anything. pbm_etl creates only its scratch tables
+    -- (claims_work): a table an ETL login creates belongs to that login until it is handed to pbm_etl here,
+    -- so that the next ETL login may drop it and the login itself may be dropped.
+    IF NOT pg_catalog.pg_has_role(current_user, 'pbm_owner', 'MEMBER') AND NOT (
+        p_classid = 'pg_catalog.pg_class'::regclass
+        AND EXISTS (
+            SELECT
+            FROM pg_catalog.pg_class AS c
+            INNER JOIN pg_catalog.pg_namespace AS n ON c.relnamespace = n.oid
+            WHERE
+                c.oid = p_objid
+                AND pg_catalog.pg_has_role(current_user, security.relation_owner(n.nspname, c.relname), 'MEMBER')
+                AND security.relation_owner(n.nspname, c.relname) <> 'pbm_owner'
+        )
+    ) THEN
         RETURN;
     END IF;
     -- The DDL below fires the event trigger again; this setting tells it to stand aside.
@@ -461,6 +474,7 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
+    v_creator name;
     v record;
     v_others text := (
         SELECT string_agg(quote_ident(r), ', ') FROM unnest(security.group_roles()) AS r WHERE r <> 'pbm_owner'
@@ -475,6 +489,12 @@ BEGIN
             EXECUTE format('ALTER SCHEMA %I OWNER TO pbm_owner', v.schema_name);
         END IF;
         EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC, %s', v.schema_name, v_others);
+        FOR v_creator IN
+            SELECT c.role_name FROM security.schema_creators() AS c
+            WHERE c.schema_name = v.schema_name
+        LOOP
+            EXECUTE format('GRANT CREATE ON SCHEMA %I TO %I', v.schema_name, v_creator);
+        END LOOP;
         IF cardinality(v.usage_roles) > 0 THEN
             EXECUTE format(
                 'GRANT USAGE ON SCHEMA %I TO %s', v.schema_name,
@@ -485,7 +505,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION security.secure_schemas() IS
-'Gives the pbm schemas to pbm_owner; USAGE only to the roles security.schemas() lists, CREATE to nobody else.';
+'Gives the pbm schemas to pbm_owner; USAGE only to the roles security.schemas() lists, CREATE only to those security.schema_creators() lists.';
 
 CREATE OR REPLACE FUNCTION security.secure_database()
 RETURNS void

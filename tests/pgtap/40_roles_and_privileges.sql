@@ -107,8 +107,9 @@ SELECT is(
 SELECT is_empty(
     $$SELECT n.nspname || ' ' || r FROM pg_namespace n CROSS JOIN unnest(security.group_roles()) r
       WHERE n.nspname IN (SELECT schema_name FROM security.schemas()) AND r <> 'pbm_owner'
-        AND has_schema_privilege(r, n.oid, 'CREATE')$$,
-    'nobody but pbm_owner may create objects in the pbm schemas'
+        AND has_schema_privilege(r, n.oid, 'CREATE')
+        AND (n.nspname, r) NOT IN (SELECT c.schema_name, c.role_name FROM security.schema_creators() AS c)$$,
+    'nobody but pbm_owner may create objects in the pbm schemas (pbm_etl its scratch schema claims_work)'
 );
 SELECT is_empty(
     $$SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
