@@ -1,4 +1,4 @@
--- CMS DE-SynPUF: where its Prescription Drug Events go (docs/decisions/0004-desynpuf-pde-table.md) and
+-- CMS DE-SynPUF: where its Prescription Drug Events go (docs/decisions/0008-desynpuf-pde-table.md) and
 -- the SSA state codes of its Beneficiary Summary files.
 
 CREATE TABLE claims.prescription_drug_events (

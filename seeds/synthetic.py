@@ -1,6 +1,6 @@
 """Synthetic data for pbmdb (`pbm seed synthetic`): deterministic for a seed, vectorised with numpy.
 
-What it makes (see docs/decisions/0004-synthetic-data.md for the design choices):
+What it makes (see docs/decisions/0005-synthetic-data.md for the design choices):
 
 - plan configuration, independent of the seed: two Medicare Part D plans with the defined standard
   benefit of the year (ref.part_d_parameters), two commercial plans with tier copays, formularies with

@@ -1,6 +1,6 @@
 """Where `pbm seed synthetic` puts its data: the database (COPY into temporary staging tables, then the
 set-based SQL of seeds/synthetic_sql/) or feed files in the etl/layouts.py layouts; and what happens when
-the database already holds synthetic data (docs/decisions/0004-synthetic-data.md).
+the database already holds synthetic data (docs/decisions/0005-synthetic-data.md).
 """
 
 from __future__ import annotations
