@@ -1,0 +1,236 @@
+-- Claims anomaly detection: duplicate paid claims, claims with unusual unit cost, quantity or days
+-- supply for their drug (robust z-score from the median and the median absolute deviation), and
+-- pharmacies whose patterns stand out from their peers (same pharmacy type and year).
+
+DROP MATERIALIZED VIEW IF EXISTS reporting.anomaly_duplicate_claims;
+DROP MATERIALIZED VIEW IF EXISTS reporting.anomaly_claim_outliers;
+DROP MATERIALIZED VIEW IF EXISTS reporting.anomaly_pharmacy_outliers;
+
+CREATE MATERIALIZED VIEW reporting.anomaly_duplicate_claims AS
+SELECT
+    f.member_key,
+    f.date_key,
+    d.drug_group,
+    count(*) AS paid_claims,
+    count(DISTINCT f.pharmacy_key) AS pharmacies,
+    count(DISTINCT f.drug_key) AS ndcs,
+    sum(f.gross_cost) AS gross_cost,
+    array_agg(f.claim_key ORDER BY f.claim_key) AS claim_keys
+FROM reporting.fact_claims AS f
+INNER JOIN drug.drugs AS d ON f.drug_key = d.ndc11
+WHERE f.is_paid AND f.member_key IS NOT NULL
+GROUP BY f.member_key, f.date_key, d.drug_group
+HAVING count(*) > 1;
+CREATE UNIQUE INDEX anomaly_duplicate_claims_key_idx ON reporting.anomaly_duplicate_claims (
+    member_key, date_key, drug_group
+);
+CREATE INDEX anomaly_duplicate_claims_date_idx ON reporting.anomaly_duplicate_claims (date_key);
+COMMENT ON MATERIALIZED VIEW reporting.anomaly_duplicate_claims IS
+'Possible duplicate claims: a member with more than one net paid claim for the same drug group on the same date of service (at one or several pharmacies, same or different NDC). The adjudicator''s own duplicates (status D) are not here: they were not paid.';
+COMMENT ON COLUMN reporting.anomaly_duplicate_claims.member_key IS 'Member pseudonym';
+COMMENT ON COLUMN reporting.anomaly_duplicate_claims.date_key IS 'Date of service';
+COMMENT ON COLUMN reporting.anomaly_duplicate_claims.drug_group IS 'Drug group (ingredient, strength, form)';
+COMMENT ON COLUMN reporting.anomaly_duplicate_claims.paid_claims IS 'Net paid claims for it that day (2 or more)';
+COMMENT ON COLUMN reporting.anomaly_duplicate_claims.pharmacies IS 'Distinct pharmacies that dispensed them';
+COMMENT ON COLUMN reporting.anomaly_duplicate_claims.ndcs IS 'Distinct NDCs dispensed';
+COMMENT ON COLUMN reporting.anomaly_duplicate_claims.gross_cost IS 'Their allowed cost';
+COMMENT ON COLUMN reporting.anomaly_duplicate_claims.claim_keys IS 'The claims (fact_claims.claim_key)';
+
+-- Per drug and calendar year, each net paid claim's unit cost (allowed cost / quantity), quantity and
+-- days supply against the median of that drug's claims: robust z = 0.6745 (x - median) / MAD
+-- (mean absolute deviation x 1.253314 when the MAD is 0). Only drugs with 5+ claims in the year.
+CREATE MATERIALIZED VIEW reporting.anomaly_claim_outliers AS
+WITH observations AS (
+    SELECT
+        f.claim_key,
+        f.date_key,
+        extract(YEAR FROM f.date_key)::smallint AS year,
+        f.member_key,
+        f.plan_key,
+        f.pharmacy_key,
+        f.drug_key,
+        m.metric,
+        m.value
+    FROM reporting.fact_claims AS f
+    CROSS JOIN
+        LATERAL (
+            VALUES
+            ('unit_cost', round(f.gross_cost / f.quantity_dispensed, 5)),
+            ('quantity', f.quantity_dispensed),
+            ('days_supply', f.days_supply::numeric)
+        ) AS m (metric, value)
+    WHERE f.is_paid AND f.drug_key IS NOT NULL AND f.quantity_dispensed > 0 AND m.value IS NOT NULL
+),
+
+medians AS (
+    SELECT
+        o.drug_key,
+        o.year,
+        o.metric,
+        count(*) AS peer_claims,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY o.value::double precision) AS median
+    FROM observations AS o
+    GROUP BY o.drug_key, o.year, o.metric
+    HAVING count(*) >= 5
+),
+
+deviations AS (
+    SELECT
+        o.drug_key,
+        o.year,
+        o.metric,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(o.value::double precision - m.median)) AS mad,
+        avg(abs(o.value::double precision - m.median)) AS mean_ad
+    FROM observations AS o
+    INNER JOIN medians AS m ON o.drug_key = m.drug_key AND o.year = m.year AND o.metric = m.metric
+    GROUP BY o.drug_key, o.year, o.metric
+),
+
+scored AS (
+    SELECT
+        o.*,
+        m.peer_claims,
+        m.median,
+        d.mad,
+        reporting.robust_z(o.value, m.median, d.mad, d.mean_ad) AS robust_z
+    FROM observations AS o
+    INNER JOIN medians AS m ON o.drug_key = m.drug_key AND o.year = m.year AND o.metric = m.metric
+    INNER JOIN deviations AS d ON o.drug_key = d.drug_key AND o.year = d.year AND o.metric = d.metric
+)
+
+SELECT
+    s.claim_key,
+    s.date_key,
+    s.year,
+    s.member_key,
+    s.plan_key,
+    s.pharmacy_key,
+    s.drug_key,
+    s.metric,
+    s.value,
+    s.peer_claims,
+    round(s.median::numeric, 5) AS median,
+    round(s.mad::numeric, 5) AS mad,
+    s.robust_z
+FROM scored AS s
+WHERE abs(s.robust_z) > 3.5;
+CREATE UNIQUE INDEX anomaly_claim_outliers_key_idx ON reporting.anomaly_claim_outliers (claim_key, metric);
+CREATE INDEX anomaly_claim_outliers_date_idx ON reporting.anomaly_claim_outliers (date_key);
+COMMENT ON MATERIALIZED VIEW reporting.anomaly_claim_outliers IS
+'Net paid claims whose unit cost, quantity or days supply is unusual for their drug that year: |robust z| > 3.5, where robust z = 0.6745 (x - median) / MAD over the drug''s net paid claims of the year (mean absolute deviation x 1.253314 instead when the MAD is 0; drugs with fewer than 5 claims are not scored).';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.claim_key IS 'Claim pseudonym (fact_claims)';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.date_key IS 'Date of service';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.year IS 'Calendar year the statistics are taken over';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.member_key IS 'Member pseudonym';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.plan_key IS 'Plan (dim_plan)';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.pharmacy_key IS 'Pharmacy (dim_pharmacy)';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.drug_key IS 'NDC-11 (dim_drug)';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.metric IS 'unit_cost (allowed cost / quantity), quantity (dispensed) or days_supply';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.value IS 'The claim''s value of the metric';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.peer_claims IS 'Net paid claims of the drug in the year';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.median IS 'Their median';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.mad IS 'Their median absolute deviation from the median';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.robust_z IS 'Robust z-score (positive: above the median)';
+
+-- Per pharmacy and year, five rates against the pharmacies of the same type that year (10+ claims each,
+-- 5+ pharmacies in the peer group): robust z as above; every score is kept, outliers flagged.
+CREATE MATERIALIZED VIEW reporting.anomaly_pharmacy_outliers AS
+WITH pharmacy_years AS (
+    SELECT
+        extract(YEAR FROM f.date_key)::smallint AS year,
+        f.pharmacy_key,
+        ph.pharmacy_type,
+        count(*) AS claims_submitted,
+        count(*) FILTER (WHERE f.is_paid) AS paid_claims,
+        count(*) FILTER (WHERE f.transaction_response_status = 'R') AS rejected_claims,
+        count(*) FILTER (WHERE f.is_reversed) AS reversed_claims,
+        count(*) FILTER (WHERE f.is_paid AND d.multi_source_code IN ('M', 'N', 'O')) AS brand_claims,
+        count(*) FILTER (WHERE f.is_paid AND d.multi_source_code = 'Y') AS generic_claims,
+        count(*) FILTER (WHERE f.is_paid AND d.dea_schedule > 0) AS controlled_claims,
+        sum(f.gross_cost) FILTER (WHERE f.is_paid) AS gross_cost
+    FROM reporting.fact_claims AS f
+    INNER JOIN network.pharmacies AS ph ON f.pharmacy_key = ph.pharmacy_id
+    LEFT JOIN drug.drugs AS d ON f.drug_key = d.ndc11
+    GROUP BY extract(YEAR FROM f.date_key), f.pharmacy_key, ph.pharmacy_type
+    HAVING count(*) >= 10
+),
+
+observations AS (
+    SELECT
+        py.year,
+        py.pharmacy_key,
+        py.pharmacy_type,
+        py.claims_submitted,
+        m.metric,
+        m.value
+    FROM pharmacy_years AS py
+    CROSS JOIN
+        LATERAL (
+            VALUES
+            ('reject_rate_pct', round(100.0 * py.rejected_claims / py.claims_submitted, 4)),
+            ('cost_per_claim', round(py.gross_cost / nullif(py.paid_claims, 0), 4)),
+            ('brand_rate_pct', round(100.0 * py.brand_claims / nullif(py.brand_claims + py.generic_claims, 0), 4)),
+            ('controlled_rate_pct', round(100.0 * py.controlled_claims / nullif(py.paid_claims, 0), 4)),
+            ('reversal_rate_pct', round(100.0 * py.reversed_claims / nullif(py.paid_claims + py.reversed_claims, 0), 4))
+        ) AS m (metric, value)
+    WHERE m.value IS NOT NULL
+),
+
+peers AS (
+    SELECT
+        o.year,
+        o.pharmacy_type,
+        o.metric,
+        count(*) AS peer_pharmacies,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY o.value::double precision) AS median
+    FROM observations AS o
+    GROUP BY o.year, o.pharmacy_type, o.metric
+    HAVING count(*) >= 5
+),
+
+deviations AS (
+    SELECT
+        o.year,
+        o.pharmacy_type,
+        o.metric,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(o.value::double precision - p.median)) AS mad,
+        avg(abs(o.value::double precision - p.median)) AS mean_ad
+    FROM observations AS o
+    INNER JOIN peers AS p ON o.year = p.year AND o.pharmacy_type = p.pharmacy_type AND o.metric = p.metric
+    GROUP BY o.year, o.pharmacy_type, o.metric
+)
+
+SELECT
+    o.year,
+    o.pharmacy_key,
+    o.pharmacy_type,
+    o.metric,
+    o.value,
+    o.claims_submitted,
+    p.peer_pharmacies,
+    round(p.median::numeric, 4) AS peer_median,
+    round(d.mad::numeric, 4) AS peer_mad,
+    reporting.robust_z(o.value, p.median, d.mad, d.mean_ad) AS robust_z,
+    abs(reporting.robust_z(o.value, p.median, d.mad, d.mean_ad)) > 3.5 AS is_outlier
+FROM observations AS o
+INNER JOIN peers AS p ON o.year = p.year AND o.pharmacy_type = p.pharmacy_type AND o.metric = p.metric
+INNER JOIN deviations AS d ON o.year = d.year AND o.pharmacy_type = d.pharmacy_type AND o.metric = d.metric;
+CREATE UNIQUE INDEX anomaly_pharmacy_outliers_key_idx ON reporting.anomaly_pharmacy_outliers (
+    year, pharmacy_key, metric
+);
+CREATE INDEX anomaly_pharmacy_outliers_flagged_idx ON reporting.anomaly_pharmacy_outliers (year)
+WHERE is_outlier;
+COMMENT ON MATERIALIZED VIEW reporting.anomaly_pharmacy_outliers IS
+'Pharmacy patterns against peers (same pharmacy type and year; pharmacies with 10+ claims, peer groups of 5+): reject rate, cost per claim, brand rate, controlled-substance rate and reversal rate, each with its robust z-score; is_outlier when |z| > 3.5.';
+COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.year IS 'Calendar year';
+COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.pharmacy_key IS 'Pharmacy (dim_pharmacy)';
+COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.pharmacy_type IS 'Peer group: retail, mail, specialty or long_term_care';
+COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.metric IS
+'reject_rate_pct (rejected / submitted), cost_per_claim (allowed / net paid), brand_rate_pct (brand / brand + generic), controlled_rate_pct (controlled / net paid), reversal_rate_pct (reversed / net paid + reversed)';
+COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.value IS 'The pharmacy''s value (percentages 0-100, cost in dollars)';
+COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.claims_submitted IS 'B1 claims of the pharmacy in the year';
+COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.peer_pharmacies IS 'Pharmacies in the peer group with a value';
+COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.peer_median IS 'Median of the peer group';
+COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.peer_mad IS 'Median absolute deviation of the peer group';
+COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.robust_z IS 'Robust z-score of the pharmacy''s value';
+COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.is_outlier IS '|robust_z| > 3.5';
