@@ -98,3 +98,34 @@ RETURN round((
 )::numeric, 2);
 COMMENT ON FUNCTION reporting.robust_z(numeric, double precision, double precision, double precision) IS
 'Robust (modified) z-score of Iglewicz and Hoaglin: 0.6745 (x - median) / MAD; when MAD is 0, (x - median) / (1.253314 x mean absolute deviation); 0 when every value is equal. |z| > 3.5 marks an outlier.';
+
+CREATE OR REPLACE FUNCTION reporting.period_unit(p_period text)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE
+AS $$
+BEGIN
+    IF p_period IS NULL OR lower(p_period) NOT IN ('day', 'week', 'month', 'quarter', 'year') THEN
+        RAISE EXCEPTION 'unknown period %: use day, week, month, quarter or year', coalesce(p_period, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    RETURN lower(p_period);
+END;
+$$;
+COMMENT ON FUNCTION reporting.period_unit(text) IS
+'The period of a report (day, week, month, quarter or year) in lower case; any other value raises 22023.';
+
+CREATE OR REPLACE FUNCTION reporting.row_limit(p_limit integer)
+RETURNS integer
+LANGUAGE plpgsql
+IMMUTABLE
+AS $$
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 10000 THEN
+        RAISE EXCEPTION 'limit must be between 1 and 10000 (got %)', coalesce(p_limit::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    RETURN p_limit;
+END;
+$$;
+COMMENT ON FUNCTION reporting.row_limit(integer) IS 'The row limit of a report, 1 to 10000; anything else raises 22023.';

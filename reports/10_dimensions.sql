@@ -153,3 +153,25 @@ FROM ref.reject_codes AS r;
 COMMENT ON VIEW reporting.dim_reject_code IS 'NCPDP 511-FB reject codes with their descriptions (joins claim_reject_codes.reject_code).';
 COMMENT ON COLUMN reporting.dim_reject_code.reject_code IS 'NCPDP 511-FB Reject Code';
 COMMENT ON COLUMN reporting.dim_reject_code.description IS 'What the code means';
+
+CREATE OR REPLACE FUNCTION reporting.plan_key(p_plan_code text)
+RETURNS bigint
+LANGUAGE plpgsql
+STABLE
+AS $$
+DECLARE
+    v_plan_key bigint;
+BEGIN
+    IF nullif(btrim(p_plan_code), '') IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT p.plan_key INTO v_plan_key FROM reporting.dim_plan AS p WHERE p.plan_code = btrim(p_plan_code);
+    IF v_plan_key IS NULL THEN
+        RAISE EXCEPTION 'unknown plan code %', p_plan_code
+            USING ERRCODE = '22023', HINT = 'The plan codes are in reporting.dim_plan.plan_code';
+    END IF;
+    RETURN v_plan_key;
+END;
+$$;
+COMMENT ON FUNCTION reporting.plan_key(text) IS
+'The plan_key of a plan code for the plan parameter of reports: NULL for NULL or an empty string (= all plans); an unknown code raises 22023.';

@@ -1,8 +1,17 @@
--- Plan-level dashboards: claims cost by day and by month (with member months for PMPM), and the views
--- computed from them: cost trend with month-over-month and rolling 3-month change, PMPM, generic
--- dispensing rate, formulary compliance. Views over a materialized view live in its file: dropping and
--- recreating the materialized view takes them along.
+-- Plan-level dashboards: claims cost by day and by month (with member months for PMPM), rejections by
+-- reject code, and the views computed from them: cost trend with month-over-month and rolling 3-month
+-- change, PMPM, generic dispensing rate, formulary compliance, rejection analysis by code. Views over a materialized view live in its file: dropping and
+-- recreating the materialized view takes them along. The report functions (LANGUAGE sql BEGIN ATOMIC:
+-- checked at creation, dependencies tracked) read this file's views and the dimension views only.
 
+DROP FUNCTION IF EXISTS reporting.cost_by_period(text, date, date, text);
+DROP FUNCTION IF EXISTS reporting.cost_trend(date, date, text);
+DROP FUNCTION IF EXISTS reporting.pmpm(date, date, text);
+DROP FUNCTION IF EXISTS reporting.generic_dispensing_rate(date, date, text);
+DROP FUNCTION IF EXISTS reporting.formulary_compliance(date, date, text);
+DROP FUNCTION IF EXISTS reporting.rejections_by_code(date, date, text);
+DROP VIEW IF EXISTS reporting.rejections_by_code;
+DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_reject_codes;
 DROP VIEW IF EXISTS reporting.cost_trend;
 DROP VIEW IF EXISTS reporting.cost_trend_by_plan;
 DROP VIEW IF EXISTS reporting.pmpm;
@@ -426,3 +435,384 @@ COMMENT ON COLUMN reporting.formulary_compliance.tier_3_claims IS 'Net paid clai
 COMMENT ON COLUMN reporting.formulary_compliance.tier_4_claims IS 'Net paid claims at tier 4';
 COMMENT ON COLUMN reporting.formulary_compliance.tier_5_claims IS 'Net paid claims at tier 5';
 COMMENT ON COLUMN reporting.formulary_compliance.tier_6_claims IS 'Net paid claims at tier 6';
+
+CREATE FUNCTION reporting.cost_by_period(
+    p_period text DEFAULT 'month',
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_plan text DEFAULT NULL
+)
+RETURNS TABLE (
+    period_start date,
+    claims_submitted bigint,
+    paid_claims bigint,
+    rejected_claims bigint,
+    gross_cost numeric,
+    ingredient_cost numeric,
+    dispensing_fee numeric,
+    plan_paid numeric,
+    member_paid numeric,
+    cost_per_claim numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH selected AS (
+        SELECT
+            reporting.period_unit(cost_by_period.p_period) AS unit,
+            reporting.plan_key(cost_by_period.p_plan) AS plan_key
+    )
+
+    SELECT
+        date_trunc(sel.unit, s.date_key)::date AS period_start,
+        sum(s.claims_submitted)::bigint AS claims_submitted,
+        sum(s.paid_claims)::bigint AS paid_claims,
+        sum(s.rejected_claims)::bigint AS rejected_claims,
+        sum(s.gross_cost) AS gross_cost,
+        sum(s.ingredient_cost) AS ingredient_cost,
+        sum(s.dispensing_fee) AS dispensing_fee,
+        sum(s.plan_paid) AS plan_paid,
+        sum(s.member_paid) AS member_paid,
+        round(sum(s.gross_cost) / nullif(sum(s.paid_claims), 0), 2) AS cost_per_claim
+    FROM reporting.daily_plan_summary AS s
+    CROSS JOIN selected AS sel
+    WHERE
+        s.date_key BETWEEN cost_by_period.p_from AND cost_by_period.p_to
+        AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
+    GROUP BY date_trunc(sel.unit, s.date_key)
+    ORDER BY period_start;
+END;
+COMMENT ON FUNCTION reporting.cost_by_period(text, date, date, text) IS
+'Total claims cost by period: per day, week (ISO, from Monday), month, quarter or year starting in p_from..p_to (dates of service), claims and allowed, ingredient, fee, plan and member amounts of net paid claims; p_plan a plan code or NULL for all plans. Periods without claims are absent.';
+
+CREATE FUNCTION reporting.cost_trend(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_plan text DEFAULT NULL
+)
+RETURNS TABLE (
+    month date,
+    paid_claims bigint,
+    gross_cost numeric,
+    member_months numeric,
+    gross_pmpm numeric,
+    mom_change numeric,
+    mom_change_pct numeric,
+    rolling_3m_cost numeric,
+    rolling_3m_avg_cost numeric,
+    rolling_3m_change numeric,
+    rolling_3m_change_pct numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH selected AS (
+        SELECT reporting.plan_key(cost_trend.p_plan) AS plan_key
+    ),
+
+    trend AS (
+        SELECT
+            t.month,
+            t.paid_claims,
+            t.gross_cost,
+            t.member_months,
+            t.gross_pmpm,
+            t.mom_change,
+            t.mom_change_pct,
+            t.rolling_3m_cost,
+            t.rolling_3m_avg_cost,
+            t.rolling_3m_change,
+            t.rolling_3m_change_pct
+        FROM reporting.cost_trend AS t
+        CROSS JOIN selected AS sel
+        WHERE sel.plan_key IS NULL
+        UNION ALL
+        SELECT
+            t.month,
+            t.paid_claims,
+            t.gross_cost,
+            t.member_months,
+            t.gross_pmpm,
+            t.mom_change,
+            t.mom_change_pct,
+            t.rolling_3m_cost,
+            t.rolling_3m_avg_cost,
+            t.rolling_3m_change,
+            t.rolling_3m_change_pct
+        FROM reporting.cost_trend_by_plan AS t
+        INNER JOIN selected AS sel ON t.plan_key = sel.plan_key
+    )
+
+    SELECT
+        tr.month,
+        tr.paid_claims,
+        tr.gross_cost,
+        tr.member_months,
+        tr.gross_pmpm,
+        tr.mom_change,
+        tr.mom_change_pct,
+        tr.rolling_3m_cost,
+        tr.rolling_3m_avg_cost,
+        tr.rolling_3m_change,
+        tr.rolling_3m_change_pct
+    FROM trend AS tr
+    WHERE tr.month BETWEEN date_trunc('month', cost_trend.p_from)::date AND cost_trend.p_to
+    ORDER BY tr.month;
+END;
+COMMENT ON FUNCTION reporting.cost_trend(date, date, text) IS
+'Cost trend by month (months starting in p_from..p_to): allowed cost, PMPM, month-over-month change and rolling 3-month cost with its change, for all plans together (p_plan NULL) or one plan. Comparisons reach back before p_from.';
+
+CREATE FUNCTION reporting.pmpm(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_plan text DEFAULT NULL
+)
+RETURNS TABLE (
+    month date,
+    enrolled_members bigint,
+    member_months numeric,
+    paid_claims bigint,
+    gross_cost numeric,
+    plan_paid numeric,
+    member_paid numeric,
+    gross_pmpm numeric,
+    plan_paid_pmpm numeric,
+    member_paid_pmpm numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH selected AS (
+        SELECT reporting.plan_key(pmpm.p_plan) AS plan_key
+    )
+
+    SELECT
+        s.month,
+        sum(s.enrolled_members)::bigint AS enrolled_members,
+        sum(s.member_months) AS member_months,
+        sum(s.paid_claims)::bigint AS paid_claims,
+        sum(s.gross_cost) AS gross_cost,
+        sum(s.plan_paid) AS plan_paid,
+        sum(s.member_paid) AS member_paid,
+        round(sum(s.gross_cost) / nullif(sum(s.member_months), 0), 2) AS gross_pmpm,
+        round(sum(s.plan_paid) / nullif(sum(s.member_months), 0), 2) AS plan_paid_pmpm,
+        round(sum(s.member_paid) / nullif(sum(s.member_months), 0), 2) AS member_paid_pmpm
+    FROM reporting.monthly_plan_summary AS s
+    CROSS JOIN selected AS sel
+    WHERE
+        s.month BETWEEN date_trunc('month', pmpm.p_from)::date AND pmpm.p_to
+        AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
+    GROUP BY s.month
+    ORDER BY s.month;
+END;
+COMMENT ON FUNCTION reporting.pmpm(date, date, text) IS
+'Per-member-per-month cost by month (months starting in p_from..p_to): cost of net paid claims / prorated member months, for all plans together (p_plan NULL) or one plan.';
+
+CREATE FUNCTION reporting.generic_dispensing_rate(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_plan text DEFAULT NULL
+)
+RETURNS TABLE (
+    month date,
+    paid_claims bigint,
+    generic_claims bigint,
+    brand_claims bigint,
+    multi_source_brand_claims bigint,
+    single_source_brand_claims bigint,
+    generic_dispensing_rate_pct numeric,
+    generic_cost numeric,
+    brand_cost numeric,
+    generic_cost_share_pct numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH selected AS (
+        SELECT reporting.plan_key(generic_dispensing_rate.p_plan) AS plan_key
+    )
+
+    SELECT
+        s.month,
+        sum(s.paid_claims)::bigint AS paid_claims,
+        sum(s.generic_claims)::bigint AS generic_claims,
+        sum(s.brand_claims)::bigint AS brand_claims,
+        sum(s.multi_source_brand_claims)::bigint AS multi_source_brand_claims,
+        sum(s.single_source_brand_claims)::bigint AS single_source_brand_claims,
+        round(100.0 * sum(s.generic_claims) / nullif(sum(s.generic_claims + s.brand_claims), 0), 2)
+            AS generic_dispensing_rate_pct,
+        sum(s.generic_cost) AS generic_cost,
+        sum(s.brand_cost) AS brand_cost,
+        round(100 * sum(s.generic_cost) / nullif(sum(s.generic_cost + s.brand_cost), 0), 2) AS generic_cost_share_pct
+    FROM reporting.monthly_plan_summary AS s
+    CROSS JOIN selected AS sel
+    WHERE
+        s.month BETWEEN date_trunc('month', generic_dispensing_rate.p_from)::date AND generic_dispensing_rate.p_to
+        AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
+    GROUP BY s.month
+    ORDER BY s.month;
+END;
+COMMENT ON FUNCTION reporting.generic_dispensing_rate(date, date, text) IS
+'Generic dispensing rate by month (months starting in p_from..p_to): generic / (generic + brand) net paid claims, with the brand split and cost shares, for all plans together (p_plan NULL) or one plan.';
+
+CREATE FUNCTION reporting.formulary_compliance(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_plan text DEFAULT NULL
+)
+RETURNS TABLE (
+    plan_code text,
+    claims_submitted bigint,
+    paid_claims bigint,
+    formulary_claims bigint,
+    non_formulary_claims bigint,
+    formulary_compliance_pct numeric,
+    non_formulary_rejects bigint,
+    non_formulary_reject_pct numeric,
+    tier_1_claims bigint,
+    tier_2_claims bigint,
+    tier_3_claims bigint,
+    tier_4_claims bigint,
+    tier_5_claims bigint,
+    tier_6_claims bigint
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH selected AS (
+        SELECT reporting.plan_key(formulary_compliance.p_plan) AS plan_key
+    )
+
+    SELECT
+        p.plan_code,
+        sum(s.claims_submitted)::bigint AS claims_submitted,
+        sum(s.paid_claims)::bigint AS paid_claims,
+        sum(s.formulary_claims)::bigint AS formulary_claims,
+        sum(s.non_formulary_claims)::bigint AS non_formulary_claims,
+        round(100.0 * sum(s.formulary_claims) / nullif(sum(s.formulary_claims + s.non_formulary_claims), 0), 2)
+            AS formulary_compliance_pct,
+        sum(s.non_formulary_rejects)::bigint AS non_formulary_rejects,
+        round(100.0 * sum(s.non_formulary_rejects) / nullif(sum(s.claims_submitted), 0), 2) AS non_formulary_reject_pct,
+        sum(s.tier_1_claims)::bigint AS tier_1_claims,
+        sum(s.tier_2_claims)::bigint AS tier_2_claims,
+        sum(s.tier_3_claims)::bigint AS tier_3_claims,
+        sum(s.tier_4_claims)::bigint AS tier_4_claims,
+        sum(s.tier_5_claims)::bigint AS tier_5_claims,
+        sum(s.tier_6_claims)::bigint AS tier_6_claims
+    FROM reporting.monthly_plan_summary AS s
+    INNER JOIN reporting.dim_plan AS p ON s.plan_key = p.plan_key
+    CROSS JOIN selected AS sel
+    WHERE
+        s.month BETWEEN date_trunc('month', formulary_compliance.p_from)::date AND formulary_compliance.p_to
+        AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
+    GROUP BY p.plan_code
+    ORDER BY p.plan_code;
+END;
+COMMENT ON FUNCTION reporting.formulary_compliance(date, date, text) IS
+'Formulary compliance by plan over the months starting in p_from..p_to: share of net paid claims for formulary drugs, non-formulary rejects (MR, 70) and paid claims by tier; one plan (p_plan) or every plan.';
+
+-- Rejection analysis by reject code. A claim with several reject codes counts once under each.
+CREATE MATERIALIZED VIEW reporting.monthly_reject_codes AS
+SELECT
+    f.month,
+    f.plan_key,
+    r.reject_code::varchar(3) AS reject_code,
+    count(*) AS rejected_claims,
+    count(*) FILTER (WHERE r.position = 1) AS first_code_claims
+FROM reporting.fact_claims AS f
+CROSS JOIN LATERAL unnest(f.reject_codes) WITH ORDINALITY AS r (reject_code, position)
+WHERE f.transaction_response_status = 'R'
+GROUP BY f.month, f.plan_key, r.reject_code;
+CREATE UNIQUE INDEX monthly_reject_codes_key_idx ON reporting.monthly_reject_codes (
+    month, plan_key, reject_code
+) NULLS NOT DISTINCT;
+COMMENT ON MATERIALIZED VIEW reporting.monthly_reject_codes IS
+'Rejected claims per month, plan and reject code (a claim with several codes counts under each).';
+COMMENT ON COLUMN reporting.monthly_reject_codes.month IS 'First day of the month of service';
+COMMENT ON COLUMN reporting.monthly_reject_codes.plan_key IS 'Plan (dim_plan); NULL = claims that matched no plan';
+COMMENT ON COLUMN reporting.monthly_reject_codes.reject_code IS 'NCPDP 511-FB Reject Code (dim_reject_code)';
+COMMENT ON COLUMN reporting.monthly_reject_codes.rejected_claims IS 'Rejected claims carrying the code';
+COMMENT ON COLUMN reporting.monthly_reject_codes.first_code_claims IS 'Rejected claims whose first (earliest edit) code it is';
+
+CREATE VIEW reporting.rejections_by_code AS
+SELECT
+    r.month,
+    r.plan_key,
+    p.plan_code,
+    r.reject_code,
+    c.description,
+    r.rejected_claims,
+    r.first_code_claims,
+    round(100.0 * r.rejected_claims / nullif(s.rejected_claims, 0), 2) AS share_of_rejected_pct,
+    round(100.0 * r.rejected_claims / nullif(s.claims_submitted, 0), 2) AS share_of_submitted_pct
+FROM reporting.monthly_reject_codes AS r
+INNER JOIN reporting.monthly_plan_summary AS s ON r.month = s.month AND r.plan_key IS NOT DISTINCT FROM s.plan_key
+LEFT JOIN ref.reject_codes AS c ON r.reject_code = c.code
+LEFT JOIN plan.plans AS p ON r.plan_key = p.plan_id;
+COMMENT ON VIEW reporting.rejections_by_code IS
+'Rejections by reject code, plan and month with the code''s description and its share of the plan''s rejected and submitted claims.';
+COMMENT ON COLUMN reporting.rejections_by_code.month IS 'First day of the month';
+COMMENT ON COLUMN reporting.rejections_by_code.plan_key IS 'Plan (dim_plan); NULL = claims that matched no plan';
+COMMENT ON COLUMN reporting.rejections_by_code.plan_code IS 'Plan code';
+COMMENT ON COLUMN reporting.rejections_by_code.reject_code IS 'NCPDP 511-FB Reject Code';
+COMMENT ON COLUMN reporting.rejections_by_code.description IS 'What the code means';
+COMMENT ON COLUMN reporting.rejections_by_code.rejected_claims IS 'Rejected claims carrying the code';
+COMMENT ON COLUMN reporting.rejections_by_code.first_code_claims IS 'Rejected claims whose first code it is';
+COMMENT ON COLUMN reporting.rejections_by_code.share_of_rejected_pct IS '100 x rejected_claims / all rejected claims of the plan and month';
+COMMENT ON COLUMN reporting.rejections_by_code.share_of_submitted_pct IS '100 x rejected_claims / claims submitted to the plan that month';
+
+CREATE FUNCTION reporting.rejections_by_code(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_plan text DEFAULT NULL
+)
+RETURNS TABLE (
+    reject_code varchar(3),
+    description text,
+    rejected_claims bigint,
+    first_code_claims bigint,
+    share_of_rejected_pct numeric,
+    share_of_submitted_pct numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH selected AS (
+        SELECT reporting.plan_key(rejections_by_code.p_plan) AS plan_key
+    ),
+
+    in_range AS (
+        SELECT r.*
+        FROM reporting.monthly_reject_codes AS r
+        CROSS JOIN selected AS sel
+        WHERE
+            r.month BETWEEN date_trunc('month', rejections_by_code.p_from)::date AND rejections_by_code.p_to
+            AND (sel.plan_key IS NULL OR r.plan_key = sel.plan_key)
+    ),
+
+    totals AS (
+        SELECT
+            sum(s.rejected_claims) AS claims_rejected,
+            sum(s.claims_submitted) AS claims_submitted
+        FROM reporting.monthly_plan_summary AS s
+        CROSS JOIN selected AS sel
+        WHERE
+            s.month BETWEEN date_trunc('month', rejections_by_code.p_from)::date AND rejections_by_code.p_to
+            AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
+    )
+
+    SELECT
+        i.reject_code,
+        c.description,
+        sum(i.rejected_claims)::bigint AS rejected_claims,
+        sum(i.first_code_claims)::bigint AS first_code_claims,
+        round(100.0 * sum(i.rejected_claims) / max(t.claims_rejected), 2) AS share_of_rejected_pct,
+        round(100.0 * sum(i.rejected_claims) / max(t.claims_submitted), 2) AS share_of_submitted_pct
+    FROM in_range AS i
+    CROSS JOIN totals AS t
+    LEFT JOIN reporting.dim_reject_code AS c ON i.reject_code = c.reject_code
+    GROUP BY i.reject_code, c.description
+    ORDER BY rejected_claims DESC, i.reject_code ASC;
+END;
+COMMENT ON FUNCTION reporting.rejections_by_code(date, date, text) IS
+'Rejection analysis by reject code over the months starting in p_from..p_to (all plans or p_plan): rejected claims carrying each code, claims where it was the first code, and shares of all rejected and all submitted claims.';

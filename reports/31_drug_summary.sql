@@ -1,6 +1,14 @@
 -- Drug-level dashboards: claims and cost per month, plan and drug, and the views over it: generic vs
--- brand utilization, spend by therapeutic class, brand-to-generic savings opportunities.
+-- brand utilization, spend by therapeutic class, brand-to-generic savings opportunities, top drugs; and
+-- rejected claims per drug and reject code. Report functions read this file's views and the dimension views.
 
+DROP FUNCTION IF EXISTS reporting.top_drugs(date, date, text, integer);
+DROP FUNCTION IF EXISTS reporting.top_drugs_by_plan(date, date, integer);
+DROP FUNCTION IF EXISTS reporting.therapeutic_class_spend(date, date, text);
+DROP FUNCTION IF EXISTS reporting.generic_brand_utilization(date, date, text);
+DROP FUNCTION IF EXISTS reporting.brand_generic_savings(date, date, text, integer);
+DROP FUNCTION IF EXISTS reporting.rejections_by_drug(date, date, integer);
+DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_drug_reject_codes;
 DROP VIEW IF EXISTS reporting.generic_brand_utilization;
 DROP VIEW IF EXISTS reporting.therapeutic_class_spend;
 DROP VIEW IF EXISTS reporting.brand_generic_savings;
@@ -169,3 +177,407 @@ COMMENT ON COLUMN reporting.brand_generic_savings.daw_patient_claims IS 'Of whic
 COMMENT ON COLUMN reporting.brand_generic_savings.generic_unit_cost IS 'Average allowed cost per unit of the group''s generics that month';
 COMMENT ON COLUMN reporting.brand_generic_savings.generic_equivalent_cost IS 'brand_units x generic_unit_cost';
 COMMENT ON COLUMN reporting.brand_generic_savings.potential_savings IS 'brand_cost - generic_equivalent_cost';
+
+CREATE MATERIALIZED VIEW reporting.monthly_drug_reject_codes AS
+SELECT
+    f.month,
+    f.drug_key,
+    r.reject_code::varchar(3) AS reject_code,
+    count(*) AS rejected_claims
+FROM reporting.fact_claims AS f
+CROSS JOIN LATERAL unnest(f.reject_codes) AS r (reject_code)
+WHERE f.transaction_response_status = 'R'
+GROUP BY f.month, f.drug_key, r.reject_code;
+CREATE UNIQUE INDEX monthly_drug_reject_codes_key_idx ON reporting.monthly_drug_reject_codes (
+    month, drug_key, reject_code
+) NULLS NOT DISTINCT;
+CREATE INDEX monthly_drug_reject_codes_drug_idx ON reporting.monthly_drug_reject_codes (drug_key, month);
+COMMENT ON MATERIALIZED VIEW reporting.monthly_drug_reject_codes IS
+'Rejected claims per month, drug and reject code (a claim with several codes counts under each).';
+COMMENT ON COLUMN reporting.monthly_drug_reject_codes.month IS 'First day of the month of service';
+COMMENT ON COLUMN reporting.monthly_drug_reject_codes.drug_key IS 'NDC-11 (dim_drug); NULL = products not in the catalog';
+COMMENT ON COLUMN reporting.monthly_drug_reject_codes.reject_code IS 'NCPDP 511-FB Reject Code';
+COMMENT ON COLUMN reporting.monthly_drug_reject_codes.rejected_claims IS 'Rejected claims carrying the code';
+
+CREATE FUNCTION reporting.top_drugs(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_plan text DEFAULT NULL,
+    p_limit integer DEFAULT 10
+)
+RETURNS TABLE (
+    rank bigint,
+    drug_key char(11),
+    drug_name text,
+    generic_name text,
+    strength text,
+    mony_category text,
+    paid_claims bigint,
+    units numeric,
+    gross_cost numeric,
+    cost_per_claim numeric,
+    cost_share_pct numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH selected AS (
+        SELECT
+            reporting.plan_key(top_drugs.p_plan) AS plan_key,
+            reporting.row_limit(top_drugs.p_limit) AS row_limit
+    ),
+
+    drugs AS (
+        SELECT
+            s.drug_key,
+            sum(s.paid_claims)::bigint AS paid_claims,
+            sum(s.units) AS units,
+            sum(s.gross_cost) AS gross_cost
+        FROM reporting.monthly_drug_summary AS s
+        CROSS JOIN selected AS sel
+        WHERE
+            s.month BETWEEN date_trunc('month', top_drugs.p_from)::date AND top_drugs.p_to
+            AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
+            AND s.drug_key IS NOT NULL
+        GROUP BY s.drug_key
+        HAVING sum(s.paid_claims) > 0
+    ),
+
+    ranked AS (
+        SELECT
+            dr.*,
+            row_number() OVER (ORDER BY dr.gross_cost DESC, dr.drug_key ASC) AS rank,
+            sum(dr.gross_cost) OVER () AS total_cost
+        FROM drugs AS dr
+    )
+
+    SELECT
+        r.rank,
+        r.drug_key,
+        d.drug_name,
+        d.generic_name,
+        d.strength,
+        d.mony_category,
+        r.paid_claims,
+        r.units,
+        r.gross_cost,
+        round(r.gross_cost / r.paid_claims, 2) AS cost_per_claim,
+        round(100 * r.gross_cost / nullif(r.total_cost, 0), 2) AS cost_share_pct
+    FROM ranked AS r
+    INNER JOIN reporting.dim_drug AS d ON r.drug_key = d.drug_key
+    CROSS JOIN selected AS sel
+    WHERE r.rank <= sel.row_limit
+    ORDER BY r.rank;
+END;
+COMMENT ON FUNCTION reporting.top_drugs(date, date, text, integer) IS
+'The p_limit (default 10) most expensive drugs by allowed cost of net paid claims over the months starting in p_from..p_to, all plans (p_plan NULL) or one; ties broken by NDC; cost_share_pct is the share of all drugs'' cost.';
+
+CREATE FUNCTION reporting.top_drugs_by_plan(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_limit integer DEFAULT 10
+)
+RETURNS TABLE (
+    plan_code text,
+    rank bigint,
+    drug_key char(11),
+    drug_name text,
+    mony_category text,
+    paid_claims bigint,
+    gross_cost numeric,
+    cost_per_claim numeric,
+    cost_share_pct numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH drugs AS (
+        SELECT
+            s.plan_key,
+            s.drug_key,
+            sum(s.paid_claims)::bigint AS paid_claims,
+            sum(s.gross_cost) AS gross_cost
+        FROM reporting.monthly_drug_summary AS s
+        WHERE
+            s.month BETWEEN date_trunc('month', top_drugs_by_plan.p_from)::date AND top_drugs_by_plan.p_to
+            AND s.plan_key IS NOT NULL
+            AND s.drug_key IS NOT NULL
+        GROUP BY s.plan_key, s.drug_key
+        HAVING sum(s.paid_claims) > 0
+    ),
+
+    ranked AS (
+        SELECT
+            dr.*,
+            row_number() OVER (PARTITION BY dr.plan_key ORDER BY dr.gross_cost DESC, dr.drug_key ASC) AS rank,
+            sum(dr.gross_cost) OVER (PARTITION BY dr.plan_key) AS plan_cost
+        FROM drugs AS dr
+    )
+
+    SELECT
+        p.plan_code,
+        r.rank,
+        r.drug_key,
+        d.drug_name,
+        d.mony_category,
+        r.paid_claims,
+        r.gross_cost,
+        round(r.gross_cost / r.paid_claims, 2) AS cost_per_claim,
+        round(100 * r.gross_cost / nullif(r.plan_cost, 0), 2) AS cost_share_pct
+    FROM ranked AS r
+    INNER JOIN reporting.dim_drug AS d ON r.drug_key = d.drug_key
+    INNER JOIN reporting.dim_plan AS p ON r.plan_key = p.plan_key
+    WHERE r.rank <= reporting.row_limit(top_drugs_by_plan.p_limit)
+    ORDER BY p.plan_code, r.rank;
+END;
+COMMENT ON FUNCTION reporting.top_drugs_by_plan(date, date, integer) IS
+'The p_limit (default 10) most expensive drugs of each plan by allowed cost of net paid claims over the months starting in p_from..p_to; cost_share_pct is the share of the plan''s drug cost.';
+
+CREATE FUNCTION reporting.therapeutic_class_spend(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_plan text DEFAULT NULL
+)
+RETURNS TABLE (
+    therapeutic_class text,
+    paid_claims bigint,
+    gross_cost numeric,
+    plan_paid numeric,
+    member_paid numeric,
+    cost_per_claim numeric,
+    cost_share_pct numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH selected AS (
+        SELECT reporting.plan_key(therapeutic_class_spend.p_plan) AS plan_key
+    ),
+
+    classes AS (
+        SELECT
+            d.therapeutic_class,
+            sum(s.paid_claims)::bigint AS paid_claims,
+            sum(s.gross_cost) AS gross_cost,
+            sum(s.plan_paid) AS plan_paid,
+            sum(s.member_paid) AS member_paid
+        FROM reporting.monthly_drug_summary AS s
+        INNER JOIN reporting.dim_drug AS d ON s.drug_key = d.drug_key
+        CROSS JOIN selected AS sel
+        WHERE
+            s.month BETWEEN date_trunc('month', therapeutic_class_spend.p_from)::date AND therapeutic_class_spend.p_to
+            AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
+        GROUP BY d.therapeutic_class
+        HAVING sum(s.paid_claims) > 0
+    )
+
+    SELECT
+        c.therapeutic_class,
+        c.paid_claims,
+        c.gross_cost,
+        c.plan_paid,
+        c.member_paid,
+        round(c.gross_cost / c.paid_claims, 2) AS cost_per_claim,
+        round(100 * c.gross_cost / nullif(sum(c.gross_cost) OVER (), 0), 2) AS cost_share_pct
+    FROM classes AS c
+    ORDER BY c.gross_cost DESC, c.therapeutic_class ASC;
+END;
+COMMENT ON FUNCTION reporting.therapeutic_class_spend(date, date, text) IS
+'Spend by therapeutic class over the months starting in p_from..p_to (net paid claims, all plans or p_plan), most expensive first, with each class''s share of the cost.';
+
+CREATE FUNCTION reporting.generic_brand_utilization(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_plan text DEFAULT NULL
+)
+RETURNS TABLE (
+    mony_category text,
+    paid_claims bigint,
+    units numeric,
+    days_supply bigint,
+    gross_cost numeric,
+    cost_per_claim numeric,
+    claim_share_pct numeric,
+    cost_share_pct numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH selected AS (
+        SELECT reporting.plan_key(generic_brand_utilization.p_plan) AS plan_key
+    ),
+
+    categories AS (
+        SELECT
+            d.mony_category,
+            sum(s.paid_claims)::bigint AS paid_claims,
+            sum(s.units) AS units,
+            sum(s.days_supply)::bigint AS days_supply,
+            sum(s.gross_cost) AS gross_cost
+        FROM reporting.monthly_drug_summary AS s
+        INNER JOIN reporting.dim_drug AS d ON s.drug_key = d.drug_key
+        CROSS JOIN selected AS sel
+        WHERE
+            s.month BETWEEN date_trunc('month', generic_brand_utilization.p_from)::date
+            AND generic_brand_utilization.p_to
+            AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
+        GROUP BY d.mony_category
+        HAVING sum(s.paid_claims) > 0
+    )
+
+    SELECT
+        c.mony_category,
+        c.paid_claims,
+        c.units,
+        c.days_supply,
+        c.gross_cost,
+        round(c.gross_cost / c.paid_claims, 2) AS cost_per_claim,
+        round(100.0 * c.paid_claims / sum(c.paid_claims) OVER (), 2) AS claim_share_pct,
+        round(100 * c.gross_cost / nullif(sum(c.gross_cost) OVER (), 0), 2) AS cost_share_pct
+    FROM categories AS c
+    ORDER BY c.mony_category;
+END;
+COMMENT ON FUNCTION reporting.generic_brand_utilization(date, date, text) IS
+'Generic vs brand utilization over the months starting in p_from..p_to: net paid claims, units, days supply and cost per category (generic, multi-source brand, single-source brand) with shares, all plans or p_plan.';
+
+CREATE FUNCTION reporting.brand_generic_savings(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_plan text DEFAULT NULL,
+    p_limit integer DEFAULT 20
+)
+RETURNS TABLE (
+    drug_key char(11),
+    drug_name text,
+    drug_group text,
+    brand_claims bigint,
+    brand_units numeric,
+    brand_cost numeric,
+    daw_prescriber_claims bigint,
+    daw_patient_claims bigint,
+    generic_unit_cost numeric,
+    generic_equivalent_cost numeric,
+    potential_savings numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH selected AS (
+        SELECT reporting.plan_key(brand_generic_savings.p_plan) AS plan_key
+    ),
+
+    generic_unit_cost AS (
+        SELECT
+            d.drug_group,
+            sum(s.gross_cost) / nullif(sum(s.units), 0) AS unit_cost
+        FROM reporting.monthly_drug_summary AS s
+        INNER JOIN reporting.dim_drug AS d ON s.drug_key = d.drug_key
+        WHERE
+            d.multi_source_code = 'Y'
+            AND s.paid_claims > 0
+            AND s.month BETWEEN date_trunc('month', brand_generic_savings.p_from)::date AND brand_generic_savings.p_to
+        GROUP BY d.drug_group
+    ),
+
+    brands AS (
+        SELECT
+            s.drug_key,
+            sum(s.paid_claims)::bigint AS brand_claims,
+            sum(s.units) AS brand_units,
+            sum(s.gross_cost) AS brand_cost,
+            sum(s.daw_prescriber_claims)::bigint AS daw_prescriber_claims,
+            sum(s.daw_patient_claims)::bigint AS daw_patient_claims
+        FROM reporting.monthly_drug_summary AS s
+        INNER JOIN reporting.dim_drug AS d ON s.drug_key = d.drug_key
+        CROSS JOIN selected AS sel
+        WHERE
+            d.multi_source_code = 'O'
+            AND d.has_generic_equivalent
+            AND s.month BETWEEN date_trunc('month', brand_generic_savings.p_from)::date AND brand_generic_savings.p_to
+            AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
+        GROUP BY s.drug_key
+        HAVING sum(s.paid_claims) > 0
+    )
+
+    SELECT
+        b.drug_key,
+        d.drug_name,
+        d.drug_group,
+        b.brand_claims,
+        b.brand_units,
+        b.brand_cost,
+        b.daw_prescriber_claims,
+        b.daw_patient_claims,
+        round(g.unit_cost, 5) AS generic_unit_cost,
+        round(b.brand_units * g.unit_cost, 2) AS generic_equivalent_cost,
+        b.brand_cost - round(b.brand_units * g.unit_cost, 2) AS potential_savings
+    FROM brands AS b
+    INNER JOIN reporting.dim_drug AS d ON b.drug_key = d.drug_key
+    LEFT JOIN generic_unit_cost AS g ON d.drug_group = g.drug_group
+    ORDER BY potential_savings DESC NULLS LAST, b.drug_key ASC
+    LIMIT reporting.row_limit(brand_generic_savings.p_limit);
+END;
+COMMENT ON FUNCTION reporting.brand_generic_savings(date, date, text, integer) IS
+'Brand-to-generic savings opportunities over the months starting in p_from..p_to: multi-source brands (MONY O) with a generic in their drug group, their net paid claims (all plans or p_plan), and what the same units would have cost at the group''s average generic allowed cost per unit over the period (all plans); largest savings first, at most p_limit rows.';
+
+CREATE FUNCTION reporting.rejections_by_drug(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_limit integer DEFAULT 20
+)
+RETURNS TABLE (
+    drug_key char(11),
+    drug_name text,
+    claims_submitted bigint,
+    rejected_claims bigint,
+    reject_rate_pct numeric,
+    top_reject_code varchar(3),
+    top_reject_code_claims bigint
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH drugs AS (
+        SELECT
+            s.drug_key,
+            sum(s.claims_submitted)::bigint AS claims_submitted,
+            sum(s.rejected_claims)::bigint AS rejected_claims
+        FROM reporting.monthly_drug_summary AS s
+        WHERE s.month BETWEEN date_trunc('month', rejections_by_drug.p_from)::date AND rejections_by_drug.p_to
+        GROUP BY s.drug_key
+        HAVING sum(s.rejected_claims) > 0
+    ),
+
+    codes AS (
+        SELECT DISTINCT ON (c.drug_key)
+            c.drug_key,
+            c.reject_code,
+            c.rejected_claims
+        FROM (
+            SELECT
+                r.drug_key,
+                r.reject_code,
+                sum(r.rejected_claims)::bigint AS rejected_claims
+            FROM reporting.monthly_drug_reject_codes AS r
+            WHERE r.month BETWEEN date_trunc('month', rejections_by_drug.p_from)::date AND rejections_by_drug.p_to
+            GROUP BY r.drug_key, r.reject_code
+        ) AS c
+        ORDER BY c.drug_key ASC, c.rejected_claims DESC, c.reject_code ASC
+    )
+
+    SELECT
+        dr.drug_key,
+        d.drug_name,
+        dr.claims_submitted,
+        dr.rejected_claims,
+        round(100.0 * dr.rejected_claims / dr.claims_submitted, 2) AS reject_rate_pct,
+        c.reject_code AS top_reject_code,
+        c.rejected_claims AS top_reject_code_claims
+    FROM drugs AS dr
+    LEFT JOIN reporting.dim_drug AS d ON dr.drug_key = d.drug_key
+    LEFT JOIN codes AS c ON dr.drug_key IS NOT DISTINCT FROM c.drug_key
+    ORDER BY dr.rejected_claims DESC, dr.drug_key ASC NULLS LAST
+    LIMIT reporting.row_limit(rejections_by_drug.p_limit);
+END;
+COMMENT ON FUNCTION reporting.rejections_by_drug(date, date, integer) IS
+'Rejection analysis by drug over the months starting in p_from..p_to: claims submitted and rejected, reject rate and the most frequent reject code, most rejected first (drug_key NULL: products not in the catalog); at most p_limit rows.';

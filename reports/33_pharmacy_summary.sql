@@ -1,5 +1,9 @@
--- Pharmacy network performance: volume, cost per claim, reject rate and generic rate per pharmacy and month.
+-- Pharmacy network performance (volume, cost per claim, reject rate, generic rate per pharmacy and month)
+-- and rejection analysis by pharmacy. Report functions read this file's views and the dimension views.
 
+DROP FUNCTION IF EXISTS reporting.pharmacy_network_performance(date, date, text, integer);
+DROP FUNCTION IF EXISTS reporting.rejections_by_pharmacy(date, date, integer);
+DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_pharmacy_reject_codes;
 DROP VIEW IF EXISTS reporting.pharmacy_network_performance;
 DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_pharmacy_summary;
 
@@ -81,3 +85,156 @@ COMMENT ON COLUMN reporting.pharmacy_network_performance.reject_rate_pct IS '100
 COMMENT ON COLUMN reporting.pharmacy_network_performance.generic_rate_pct IS '100 x generic / (generic + brand) net paid claims';
 COMMENT ON COLUMN reporting.pharmacy_network_performance.reversal_rate_pct IS '100 x reversed / (net paid + reversed) claims';
 COMMENT ON COLUMN reporting.pharmacy_network_performance.avg_days_supply IS 'Average days supply of net paid claims';
+
+CREATE MATERIALIZED VIEW reporting.monthly_pharmacy_reject_codes AS
+SELECT
+    f.month,
+    f.pharmacy_key,
+    r.reject_code::varchar(3) AS reject_code,
+    count(*) AS rejected_claims
+FROM reporting.fact_claims AS f
+CROSS JOIN LATERAL unnest(f.reject_codes) AS r (reject_code)
+WHERE f.transaction_response_status = 'R'
+GROUP BY f.month, f.pharmacy_key, r.reject_code;
+CREATE UNIQUE INDEX monthly_pharmacy_reject_codes_key_idx ON reporting.monthly_pharmacy_reject_codes (
+    month, pharmacy_key, reject_code
+) NULLS NOT DISTINCT;
+CREATE INDEX monthly_pharmacy_reject_codes_pharmacy_idx ON reporting.monthly_pharmacy_reject_codes (
+    pharmacy_key, month
+);
+COMMENT ON MATERIALIZED VIEW reporting.monthly_pharmacy_reject_codes IS
+'Rejected claims per month, pharmacy and reject code (a claim with several codes counts under each).';
+COMMENT ON COLUMN reporting.monthly_pharmacy_reject_codes.month IS 'First day of the month of service';
+COMMENT ON COLUMN reporting.monthly_pharmacy_reject_codes.pharmacy_key IS 'Pharmacy (dim_pharmacy); NULL = unknown pharmacy';
+COMMENT ON COLUMN reporting.monthly_pharmacy_reject_codes.reject_code IS 'NCPDP 511-FB Reject Code';
+COMMENT ON COLUMN reporting.monthly_pharmacy_reject_codes.rejected_claims IS 'Rejected claims carrying the code';
+
+CREATE FUNCTION reporting.pharmacy_network_performance(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_pharmacy_type text DEFAULT NULL,
+    p_limit integer DEFAULT 50
+)
+RETURNS TABLE (
+    npi char(10),
+    name text,
+    pharmacy_type text,
+    state char(2),
+    claims_submitted bigint,
+    paid_claims bigint,
+    gross_cost numeric,
+    cost_per_claim numeric,
+    reject_rate_pct numeric,
+    generic_rate_pct numeric,
+    reversal_rate_pct numeric,
+    avg_days_supply numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH pharmacies AS (
+        SELECT
+            s.pharmacy_key,
+            sum(s.claims_submitted)::bigint AS claims_submitted,
+            sum(s.paid_claims)::bigint AS paid_claims,
+            sum(s.rejected_claims)::bigint AS rejected_claims,
+            sum(s.reversed_claims)::bigint AS reversed_claims,
+            sum(s.gross_cost) AS gross_cost,
+            sum(s.generic_claims)::bigint AS generic_claims,
+            sum(s.brand_claims)::bigint AS brand_claims,
+            sum(s.days_supply)::bigint AS days_supply
+        FROM reporting.monthly_pharmacy_summary AS s
+        WHERE
+            s.month BETWEEN date_trunc('month', pharmacy_network_performance.p_from)::date
+            AND pharmacy_network_performance.p_to
+        GROUP BY s.pharmacy_key
+    )
+
+    SELECT
+        ph.npi,
+        ph.name,
+        ph.pharmacy_type,
+        ph.state,
+        x.claims_submitted,
+        x.paid_claims,
+        x.gross_cost,
+        round(x.gross_cost / nullif(x.paid_claims, 0), 2) AS cost_per_claim,
+        round(100.0 * x.rejected_claims / x.claims_submitted, 2) AS reject_rate_pct,
+        round(100.0 * x.generic_claims / nullif(x.generic_claims + x.brand_claims, 0), 2) AS generic_rate_pct,
+        round(100.0 * x.reversed_claims / nullif(x.paid_claims + x.reversed_claims, 0), 2) AS reversal_rate_pct,
+        round(x.days_supply::numeric / nullif(x.paid_claims, 0), 1) AS avg_days_supply
+    FROM pharmacies AS x
+    INNER JOIN reporting.dim_pharmacy AS ph ON x.pharmacy_key = ph.pharmacy_key
+    WHERE
+        pharmacy_network_performance.p_pharmacy_type IS NULL
+        OR pharmacy_network_performance.p_pharmacy_type = ''
+        OR ph.pharmacy_type = pharmacy_network_performance.p_pharmacy_type
+    ORDER BY x.claims_submitted DESC, ph.npi ASC
+    LIMIT reporting.row_limit(pharmacy_network_performance.p_limit);
+END;
+COMMENT ON FUNCTION reporting.pharmacy_network_performance(date, date, text, integer) IS
+'Pharmacy network performance over the months starting in p_from..p_to: per pharmacy (of p_pharmacy_type, or all) volume, allowed cost, cost per net paid claim, reject rate, generic rate, reversal rate and average days supply; busiest first, at most p_limit rows.';
+
+CREATE FUNCTION reporting.rejections_by_pharmacy(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_limit integer DEFAULT 20
+)
+RETURNS TABLE (
+    npi char(10),
+    name text,
+    claims_submitted bigint,
+    rejected_claims bigint,
+    reject_rate_pct numeric,
+    top_reject_code varchar(3),
+    top_reject_code_claims bigint
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH pharmacies AS (
+        SELECT
+            s.pharmacy_key,
+            sum(s.claims_submitted)::bigint AS claims_submitted,
+            sum(s.rejected_claims)::bigint AS rejected_claims
+        FROM reporting.monthly_pharmacy_summary AS s
+        WHERE s.month BETWEEN date_trunc('month', rejections_by_pharmacy.p_from)::date AND rejections_by_pharmacy.p_to
+        GROUP BY s.pharmacy_key
+        HAVING sum(s.rejected_claims) > 0
+    ),
+
+    codes AS (
+        SELECT DISTINCT ON (c.pharmacy_key)
+            c.pharmacy_key,
+            c.reject_code,
+            c.rejected_claims
+        FROM (
+            SELECT
+                r.pharmacy_key,
+                r.reject_code,
+                sum(r.rejected_claims)::bigint AS rejected_claims
+            FROM reporting.monthly_pharmacy_reject_codes AS r
+            WHERE
+                r.month BETWEEN date_trunc('month', rejections_by_pharmacy.p_from)::date
+                AND rejections_by_pharmacy.p_to
+            GROUP BY r.pharmacy_key, r.reject_code
+        ) AS c
+        ORDER BY c.pharmacy_key ASC, c.rejected_claims DESC, c.reject_code ASC
+    )
+
+    SELECT
+        ph.npi,
+        ph.name,
+        x.claims_submitted,
+        x.rejected_claims,
+        round(100.0 * x.rejected_claims / x.claims_submitted, 2) AS reject_rate_pct,
+        c.reject_code AS top_reject_code,
+        c.rejected_claims AS top_reject_code_claims
+    FROM pharmacies AS x
+    LEFT JOIN reporting.dim_pharmacy AS ph ON x.pharmacy_key = ph.pharmacy_key
+    LEFT JOIN codes AS c ON x.pharmacy_key IS NOT DISTINCT FROM c.pharmacy_key
+    ORDER BY x.rejected_claims DESC, ph.npi ASC NULLS LAST
+    LIMIT reporting.row_limit(rejections_by_pharmacy.p_limit);
+END;
+COMMENT ON FUNCTION reporting.rejections_by_pharmacy(date, date, integer) IS
+'Rejection analysis by pharmacy over the months starting in p_from..p_to: claims submitted and rejected, reject rate and the most frequent reject code, most rejected first (npi NULL: claims from an unknown pharmacy); at most p_limit rows.';

@@ -1,6 +1,11 @@
 -- Member-level dashboards (pseudonymous): members with more than 3 paid claims within 30 days, and
 -- utilization per member and year with a summary by age band, gender and utilization band.
+-- Demographics come from member.members through the owner-only pseudonym map (never from dim_member,
+-- another file's materialized view). Report functions read this file's views and dimension views.
 
+DROP FUNCTION IF EXISTS reporting.frequent_claimants(date, date, integer);
+DROP FUNCTION IF EXISTS reporting.member_utilization(integer, text);
+DROP FUNCTION IF EXISTS reporting.member_utilization_by_age(integer, text);
 DROP MATERIALIZED VIEW IF EXISTS reporting.member_claim_bursts;
 DROP MATERIALIZED VIEW IF EXISTS reporting.member_utilization_summary;
 DROP MATERIALIZED VIEW IF EXISTS reporting.member_utilization;
@@ -37,8 +42,13 @@ SELECT
     w.window_end - 29 AS window_start,
     w.window_end,
     w.claims_in_window::integer AS claims_in_window,
-    w.gross_cost_in_window
+    w.gross_cost_in_window,
+    reporting.age_band(m.date_of_birth, w.window_end) AS age_band,
+    m.gender,
+    m.state
 FROM windows AS w
+INNER JOIN reporting_private.member_keys AS mk ON w.member_key = mk.member_key
+INNER JOIN member.members AS m ON mk.member_id = m.member_id
 WHERE w.claims_in_window > 3;
 CREATE UNIQUE INDEX member_claim_bursts_key_idx ON reporting.member_claim_bursts (member_key, window_end);
 CREATE INDEX member_claim_bursts_window_end_idx ON reporting.member_claim_bursts (window_end);
@@ -49,6 +59,9 @@ COMMENT ON COLUMN reporting.member_claim_bursts.window_start IS 'First day of th
 COMMENT ON COLUMN reporting.member_claim_bursts.window_end IS 'Last day of the window: a day the member had a net paid claim';
 COMMENT ON COLUMN reporting.member_claim_bursts.claims_in_window IS 'Net paid claims in the window (more than 3)';
 COMMENT ON COLUMN reporting.member_claim_bursts.gross_cost_in_window IS 'Their allowed cost';
+COMMENT ON COLUMN reporting.member_claim_bursts.age_band IS 'Age band on window_end (90+ grouped)';
+COMMENT ON COLUMN reporting.member_claim_bursts.gender IS 'M, F or U';
+COMMENT ON COLUMN reporting.member_claim_bursts.state IS 'State of residence (current)';
 
 CREATE MATERIALIZED VIEW reporting.member_utilization AS
 WITH bounds AS (
@@ -208,3 +221,140 @@ COMMENT ON COLUMN reporting.member_utilization_summary.avg_claims_per_member IS 
 COMMENT ON COLUMN reporting.member_utilization_summary.avg_cost_per_member IS 'gross_cost / members';
 COMMENT ON COLUMN reporting.member_utilization_summary.polypharmacy_members IS 'Members with 5 or more drug groups';
 COMMENT ON COLUMN reporting.member_utilization_summary.multi_pharmacy_members IS 'Members using 3 or more pharmacies';
+
+CREATE FUNCTION reporting.frequent_claimants(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_limit integer DEFAULT 100
+)
+RETURNS TABLE (
+    member_key text,
+    max_claims_in_30_days integer,
+    first_window_end date,
+    last_window_end date,
+    flagged_days bigint,
+    max_cost_in_30_days numeric,
+    age_band text,
+    gender char(1),
+    state char(2)
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    SELECT
+        b.member_key,
+        max(b.claims_in_window) AS max_claims_in_30_days,
+        min(b.window_end) AS first_window_end,
+        max(b.window_end) AS last_window_end,
+        count(*) AS flagged_days,
+        max(b.gross_cost_in_window) AS max_cost_in_30_days,
+        (array_agg(b.age_band ORDER BY b.window_end DESC))[1] AS age_band,
+        (array_agg(b.gender ORDER BY b.window_end DESC))[1] AS gender,
+        (array_agg(b.state ORDER BY b.window_end DESC))[1] AS state
+    FROM reporting.member_claim_bursts AS b
+    WHERE b.window_end BETWEEN frequent_claimants.p_from AND frequent_claimants.p_to
+    GROUP BY b.member_key
+    ORDER BY max_claims_in_30_days DESC, b.member_key ASC
+    LIMIT reporting.row_limit(frequent_claimants.p_limit);
+END;
+COMMENT ON FUNCTION reporting.frequent_claimants(date, date, integer) IS
+'Members with more than 3 net paid claims within 30 days, for windows ending in p_from..p_to: the most claims in any 30-day window, the first and last such window ends, how many days ended such a window, the most cost in one window; most claims first, at most p_limit rows.';
+
+CREATE FUNCTION reporting.member_utilization(
+    p_year integer DEFAULT NULL,
+    p_plan text DEFAULT NULL
+)
+RETURNS TABLE (
+    utilization_band text,
+    members bigint,
+    members_pct numeric,
+    paid_claims bigint,
+    gross_cost numeric,
+    cost_pct numeric,
+    avg_claims_per_member numeric,
+    avg_cost_per_member numeric,
+    polypharmacy_members bigint,
+    multi_pharmacy_members bigint
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH selected AS (
+        SELECT reporting.plan_key(member_utilization.p_plan) AS plan_key
+    ),
+
+    bands AS (
+        SELECT
+            s.utilization_band,
+            sum(s.members)::bigint AS members,
+            sum(s.paid_claims)::bigint AS paid_claims,
+            sum(s.gross_cost) AS gross_cost,
+            sum(s.polypharmacy_members)::bigint AS polypharmacy_members,
+            sum(s.multi_pharmacy_members)::bigint AS multi_pharmacy_members
+        FROM reporting.member_utilization_summary AS s
+        CROSS JOIN selected AS sel
+        WHERE
+            (member_utilization.p_year IS NULL OR s.year = member_utilization.p_year)
+            AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
+        GROUP BY s.utilization_band
+    )
+
+    SELECT
+        b.utilization_band,
+        b.members,
+        round(100.0 * b.members / sum(b.members) OVER (), 2) AS members_pct,
+        b.paid_claims,
+        b.gross_cost,
+        round(100 * b.gross_cost / nullif(sum(b.gross_cost) OVER (), 0), 2) AS cost_pct,
+        round(b.paid_claims::numeric / b.members, 2) AS avg_claims_per_member,
+        round(b.gross_cost / b.members, 2) AS avg_cost_per_member,
+        b.polypharmacy_members,
+        b.multi_pharmacy_members
+    FROM bands AS b
+    ORDER BY array_position(ARRAY['0', '1-2', '3-5', '6-11', '12-23', '24+'], b.utilization_band);
+END;
+COMMENT ON FUNCTION reporting.member_utilization(integer, text) IS
+'Member utilization patterns for year p_year (NULL: every year, each member-year counted) and plan p_plan (NULL: all): members by paid claims in the year (0, 1-2, 3-5, 6-11, 12-23, 24+) with their share of members and cost, averages, polypharmacy (5+ drug groups) and multi-pharmacy (3+ pharmacies) members.';
+
+CREATE FUNCTION reporting.member_utilization_by_age(
+    p_year integer DEFAULT NULL,
+    p_plan text DEFAULT NULL
+)
+RETURNS TABLE (
+    age_band text,
+    gender char(1),
+    members bigint,
+    utilizing_members bigint,
+    paid_claims bigint,
+    gross_cost numeric,
+    avg_claims_per_member numeric,
+    avg_cost_per_member numeric,
+    polypharmacy_members bigint
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    WITH selected AS (
+        SELECT reporting.plan_key(member_utilization_by_age.p_plan) AS plan_key
+    )
+
+    SELECT
+        s.age_band,
+        s.gender,
+        sum(s.members)::bigint AS members,
+        (sum(s.members) FILTER (WHERE s.utilization_band <> '0'))::bigint AS utilizing_members,
+        sum(s.paid_claims)::bigint AS paid_claims,
+        sum(s.gross_cost) AS gross_cost,
+        round(sum(s.paid_claims)::numeric / sum(s.members), 2) AS avg_claims_per_member,
+        round(sum(s.gross_cost) / sum(s.members), 2) AS avg_cost_per_member,
+        sum(s.polypharmacy_members)::bigint AS polypharmacy_members
+    FROM reporting.member_utilization_summary AS s
+    CROSS JOIN selected AS sel
+    WHERE
+        (member_utilization_by_age.p_year IS NULL OR s.year = member_utilization_by_age.p_year)
+        AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
+    GROUP BY s.age_band, s.gender
+    ORDER BY s.age_band, s.gender;
+END;
+COMMENT ON FUNCTION reporting.member_utilization_by_age(integer, text) IS
+'Member utilization by age band (on December 31) and gender for year p_year (NULL: every year) and plan p_plan (NULL: all): members, members with claims, claims, cost and averages per member.';

@@ -1,6 +1,8 @@
 -- Prior authorization requests (pseudonymous) and their turnaround: decision time against the due time
 -- (72 hours standard, 24 hours expedited), and the requests still without a decision.
 
+DROP FUNCTION IF EXISTS reporting.pa_turnaround(date, date);
+DROP FUNCTION IF EXISTS reporting.pa_overdue(timestamptz, integer);
 DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_pa_turnaround;
 DROP MATERIALIZED VIEW IF EXISTS reporting.fact_prior_authorizations;
 
@@ -84,3 +86,82 @@ COMMENT ON COLUMN reporting.monthly_pa_turnaround.avg_turnaround_hours IS 'Avera
 COMMENT ON COLUMN reporting.monthly_pa_turnaround.median_turnaround_hours IS 'Median hours from receipt to decision';
 COMMENT ON COLUMN reporting.monthly_pa_turnaround.p90_turnaround_hours IS '90th percentile (interpolated) of hours to decision';
 COMMENT ON COLUMN reporting.monthly_pa_turnaround.max_turnaround_hours IS 'Longest hours to decision';
+
+CREATE FUNCTION reporting.pa_turnaround(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31'
+)
+RETURNS TABLE (
+    received_month date,
+    urgency text,
+    requests bigint,
+    decided bigint,
+    approved bigint,
+    denied bigint,
+    decided_on_time bigint,
+    decided_late bigint,
+    open_requests bigint,
+    on_time_pct numeric,
+    avg_turnaround_hours numeric,
+    median_turnaround_hours numeric,
+    p90_turnaround_hours numeric,
+    max_turnaround_hours numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    SELECT
+        t.received_month,
+        t.urgency,
+        t.requests,
+        t.decided,
+        t.approved,
+        t.denied,
+        t.decided_on_time,
+        t.decided_late,
+        t.open_requests,
+        t.on_time_pct,
+        t.avg_turnaround_hours,
+        t.median_turnaround_hours,
+        t.p90_turnaround_hours,
+        t.max_turnaround_hours
+    FROM reporting.monthly_pa_turnaround AS t
+    WHERE t.received_month BETWEEN date_trunc('month', pa_turnaround.p_from)::date AND pa_turnaround.p_to
+    ORDER BY t.received_month, t.urgency;
+END;
+COMMENT ON FUNCTION reporting.pa_turnaround(date, date) IS
+'Prior authorization turnaround per month of receipt (months starting in p_from..p_to) and urgency: requests, decisions, approvals, denials, on time and late, still open, and hours to decision.';
+
+CREATE FUNCTION reporting.pa_overdue(
+    p_as_of timestamptz DEFAULT now(),
+    p_limit integer DEFAULT 100
+)
+RETURNS TABLE (
+    pa_key text,
+    member_key text,
+    drug_group text,
+    urgency text,
+    status text,
+    received_at timestamptz,
+    due_at timestamptz,
+    hours_overdue numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    SELECT
+        pa.pa_key,
+        pa.member_key,
+        pa.drug_group,
+        pa.urgency,
+        pa.status,
+        pa.received_at,
+        pa.due_at,
+        round(extract(EPOCH FROM pa_overdue.p_as_of - pa.due_at) / 3600, 2) AS hours_overdue
+    FROM reporting.fact_prior_authorizations AS pa
+    WHERE pa.decided_at IS NULL AND pa.due_at < pa_overdue.p_as_of
+    ORDER BY pa.due_at, pa.pa_key
+    LIMIT reporting.row_limit(pa_overdue.p_limit);
+END;
+COMMENT ON FUNCTION reporting.pa_overdue(timestamptz, integer) IS
+'Prior authorization requests overdue at p_as_of (default now): no decision (as of the last refresh) and due before p_as_of; longest overdue first, at most p_limit rows.';

@@ -1,6 +1,7 @@
 -- Medicare Prescription Payment Plan (M3P): elections (pseudonymous) and participation per month:
 -- participants, new elections, terminations and opt-outs, and the cost share claims moved into the plan.
 
+DROP FUNCTION IF EXISTS reporting.m3p_participation(date, date);
 DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_m3p_participation;
 DROP MATERIALIZED VIEW IF EXISTS reporting.fact_m3p_elections;
 
@@ -115,3 +116,36 @@ COMMENT ON COLUMN reporting.monthly_m3p_participation.terminations IS 'Elections
 COMMENT ON COLUMN reporting.monthly_m3p_participation.m3p_amount IS 'Member cost share of net paid claims moved into the program';
 COMMENT ON COLUMN reporting.monthly_m3p_participation.m3p_claims IS 'Net paid claims with an amount moved into the program';
 COMMENT ON COLUMN reporting.monthly_m3p_participation.likely_to_benefit_notices IS 'Claims flagging the likely-to-benefit notice to the pharmacy';
+
+CREATE FUNCTION reporting.m3p_participation(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31'
+)
+RETURNS TABLE (
+    month date,
+    participants bigint,
+    new_elections bigint,
+    opt_outs bigint,
+    terminations bigint,
+    m3p_amount numeric,
+    m3p_claims bigint,
+    likely_to_benefit_notices bigint
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    SELECT
+        m.month,
+        m.participants,
+        m.new_elections,
+        m.opt_outs,
+        m.terminations,
+        m.m3p_amount,
+        m.m3p_claims,
+        m.likely_to_benefit_notices
+    FROM reporting.monthly_m3p_participation AS m
+    WHERE m.month BETWEEN date_trunc('month', m3p_participation.p_from)::date AND m3p_participation.p_to
+    ORDER BY m.month;
+END;
+COMMENT ON FUNCTION reporting.m3p_participation(date, date) IS
+'M3P by month (months starting in p_from..p_to): participants, new elections, opt-outs, terminations, and the cost share of paid claims moved into the program.';

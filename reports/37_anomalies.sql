@@ -2,6 +2,9 @@
 -- supply for their drug (robust z-score from the median and the median absolute deviation), and
 -- pharmacies whose patterns stand out from their peers (same pharmacy type and year).
 
+DROP FUNCTION IF EXISTS reporting.anomaly_duplicates(date, date, integer);
+DROP FUNCTION IF EXISTS reporting.anomaly_claim_outliers(date, date, text, integer);
+DROP FUNCTION IF EXISTS reporting.anomaly_pharmacy_outliers(integer, boolean);
 DROP MATERIALIZED VIEW IF EXISTS reporting.anomaly_duplicate_claims;
 DROP MATERIALIZED VIEW IF EXISTS reporting.anomaly_claim_outliers;
 DROP MATERIALIZED VIEW IF EXISTS reporting.anomaly_pharmacy_outliers;
@@ -234,3 +237,126 @@ COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.peer_median IS 'Median of 
 COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.peer_mad IS 'Median absolute deviation of the peer group';
 COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.robust_z IS 'Robust z-score of the pharmacy''s value';
 COMMENT ON COLUMN reporting.anomaly_pharmacy_outliers.is_outlier IS '|robust_z| > 3.5';
+
+CREATE FUNCTION reporting.anomaly_duplicates(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_limit integer DEFAULT 100
+)
+RETURNS TABLE (
+    date_key date,
+    member_key text,
+    drug_group text,
+    paid_claims bigint,
+    pharmacies bigint,
+    ndcs bigint,
+    gross_cost numeric,
+    claim_keys text[]
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    SELECT
+        a.date_key,
+        a.member_key,
+        a.drug_group,
+        a.paid_claims,
+        a.pharmacies,
+        a.ndcs,
+        a.gross_cost,
+        a.claim_keys
+    FROM reporting.anomaly_duplicate_claims AS a
+    WHERE a.date_key BETWEEN anomaly_duplicates.p_from AND anomaly_duplicates.p_to
+    ORDER BY a.gross_cost DESC, a.date_key ASC, a.member_key ASC, a.drug_group ASC
+    LIMIT reporting.row_limit(anomaly_duplicates.p_limit);
+END;
+COMMENT ON FUNCTION reporting.anomaly_duplicates(date, date, integer) IS
+'Possible duplicate claims with dates of service in p_from..p_to: a member with several net paid claims for one drug group on one day; most costly first, at most p_limit rows.';
+
+CREATE FUNCTION reporting.anomaly_claim_outliers(
+    p_from date DEFAULT '2000-01-01',
+    p_to date DEFAULT '2099-12-31',
+    p_metric text DEFAULT NULL,
+    p_limit integer DEFAULT 100
+)
+RETURNS TABLE (
+    date_key date,
+    claim_key text,
+    member_key text,
+    drug_key char(11),
+    drug_name text,
+    pharmacy_npi char(10),
+    metric text,
+    value numeric,
+    median numeric,
+    mad numeric,
+    robust_z numeric
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    SELECT
+        o.date_key,
+        o.claim_key,
+        o.member_key,
+        o.drug_key,
+        d.drug_name,
+        ph.npi AS pharmacy_npi,
+        o.metric,
+        o.value,
+        o.median,
+        o.mad,
+        o.robust_z
+    FROM reporting.anomaly_claim_outliers AS o
+    LEFT JOIN reporting.dim_drug AS d ON o.drug_key = d.drug_key
+    LEFT JOIN reporting.dim_pharmacy AS ph ON o.pharmacy_key = ph.pharmacy_key
+    WHERE
+        o.date_key BETWEEN anomaly_claim_outliers.p_from AND anomaly_claim_outliers.p_to
+        AND (nullif(anomaly_claim_outliers.p_metric, '') IS NULL OR o.metric = anomaly_claim_outliers.p_metric)
+    ORDER BY abs(o.robust_z) DESC, o.date_key, o.claim_key ASC, o.metric ASC
+    LIMIT reporting.row_limit(anomaly_claim_outliers.p_limit);
+END;
+COMMENT ON FUNCTION reporting.anomaly_claim_outliers(date, date, text, integer) IS
+'Claims with unusual unit cost, quantity or days supply for their drug (|robust z| > 3.5), dates of service in p_from..p_to, one metric (unit_cost, quantity, days_supply) or all; most extreme first, at most p_limit rows.';
+
+CREATE FUNCTION reporting.anomaly_pharmacy_outliers(
+    p_year integer DEFAULT NULL,
+    p_all boolean DEFAULT FALSE
+)
+RETURNS TABLE (
+    year smallint,
+    npi char(10),
+    name text,
+    pharmacy_type text,
+    metric text,
+    value numeric,
+    peer_pharmacies bigint,
+    peer_median numeric,
+    peer_mad numeric,
+    robust_z numeric,
+    is_outlier boolean
+)
+LANGUAGE sql
+STABLE
+BEGIN ATOMIC
+    SELECT
+        o.year,
+        ph.npi,
+        ph.name,
+        o.pharmacy_type,
+        o.metric,
+        o.value,
+        o.peer_pharmacies,
+        o.peer_median,
+        o.peer_mad,
+        o.robust_z,
+        o.is_outlier
+    FROM reporting.anomaly_pharmacy_outliers AS o
+    INNER JOIN reporting.dim_pharmacy AS ph ON o.pharmacy_key = ph.pharmacy_key
+    WHERE
+        (anomaly_pharmacy_outliers.p_year IS NULL OR o.year = anomaly_pharmacy_outliers.p_year)
+        AND (anomaly_pharmacy_outliers.p_all OR o.is_outlier)
+    ORDER BY o.year ASC, abs(o.robust_z) DESC, ph.npi, o.metric ASC;
+END;
+COMMENT ON FUNCTION reporting.anomaly_pharmacy_outliers(integer, boolean) IS
+'Pharmacies whose reject, cost per claim, brand, controlled-substance or reversal rate stands out from their peers (same type and year, |robust z| > 3.5) in year p_year (NULL: every year); p_all shows every score, not only the outliers.';

@@ -64,7 +64,7 @@ BEGIN
         CASE WHEN v_tsquery IS NOT NULL AND d.search @@ v_tsquery THEN 'text' ELSE 'similarity' END AS matched_by
     FROM candidates AS c
     INNER JOIN drug.drugs AS d ON c.ndc11 = d.ndc11
-    ORDER BY rank DESC, d.drug_name, d.strength, d.ndc11
+    ORDER BY rank DESC, d.drug_name ASC, d.strength ASC, d.ndc11 ASC
     LIMIT p_max_rows;
 END;
 $$;
