@@ -459,8 +459,8 @@ STABLE
 BEGIN ATOMIC
     WITH selected AS (
         SELECT
-            reporting.period_unit(cost_by_period.p_period) AS unit,
-            reporting.plan_key(cost_by_period.p_plan) AS plan_key
+            reporting.period_unit(p_period) AS unit,
+            reporting.plan_key(p_plan) AS plan_key
     )
 
     SELECT
@@ -477,7 +477,7 @@ BEGIN ATOMIC
     FROM reporting.daily_plan_summary AS s
     CROSS JOIN selected AS sel
     WHERE
-        s.date_key BETWEEN cost_by_period.p_from AND cost_by_period.p_to
+        s.date_key BETWEEN p_from AND p_to
         AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
     GROUP BY date_trunc(sel.unit, s.date_key)
     ORDER BY period_start;
@@ -507,7 +507,7 @@ LANGUAGE sql
 STABLE
 BEGIN ATOMIC
     WITH selected AS (
-        SELECT reporting.plan_key(cost_trend.p_plan) AS plan_key
+        SELECT reporting.plan_key(p_plan) AS plan_key
     ),
 
     trend AS (
@@ -556,7 +556,7 @@ BEGIN ATOMIC
         tr.rolling_3m_change,
         tr.rolling_3m_change_pct
     FROM trend AS tr
-    WHERE tr.month BETWEEN date_trunc('month', cost_trend.p_from)::date AND cost_trend.p_to
+    WHERE tr.month BETWEEN date_trunc('month', p_from)::date AND p_to
     ORDER BY tr.month;
 END;
 COMMENT ON FUNCTION reporting.cost_trend(date, date, text) IS
@@ -583,7 +583,7 @@ LANGUAGE sql
 STABLE
 BEGIN ATOMIC
     WITH selected AS (
-        SELECT reporting.plan_key(pmpm.p_plan) AS plan_key
+        SELECT reporting.plan_key(p_plan) AS plan_key
     )
 
     SELECT
@@ -600,7 +600,7 @@ BEGIN ATOMIC
     FROM reporting.monthly_plan_summary AS s
     CROSS JOIN selected AS sel
     WHERE
-        s.month BETWEEN date_trunc('month', pmpm.p_from)::date AND pmpm.p_to
+        s.month BETWEEN date_trunc('month', p_from)::date AND p_to
         AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
     GROUP BY s.month
     ORDER BY s.month;
@@ -629,7 +629,7 @@ LANGUAGE sql
 STABLE
 BEGIN ATOMIC
     WITH selected AS (
-        SELECT reporting.plan_key(generic_dispensing_rate.p_plan) AS plan_key
+        SELECT reporting.plan_key(p_plan) AS plan_key
     )
 
     SELECT
@@ -647,7 +647,7 @@ BEGIN ATOMIC
     FROM reporting.monthly_plan_summary AS s
     CROSS JOIN selected AS sel
     WHERE
-        s.month BETWEEN date_trunc('month', generic_dispensing_rate.p_from)::date AND generic_dispensing_rate.p_to
+        s.month BETWEEN date_trunc('month', p_from)::date AND p_to
         AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
     GROUP BY s.month
     ORDER BY s.month;
@@ -680,7 +680,7 @@ LANGUAGE sql
 STABLE
 BEGIN ATOMIC
     WITH selected AS (
-        SELECT reporting.plan_key(formulary_compliance.p_plan) AS plan_key
+        SELECT reporting.plan_key(p_plan) AS plan_key
     )
 
     SELECT
@@ -703,7 +703,7 @@ BEGIN ATOMIC
     INNER JOIN reporting.dim_plan AS p ON s.plan_key = p.plan_key
     CROSS JOIN selected AS sel
     WHERE
-        s.month BETWEEN date_trunc('month', formulary_compliance.p_from)::date AND formulary_compliance.p_to
+        s.month BETWEEN date_trunc('month', p_from)::date AND p_to
         AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
     GROUP BY p.plan_code
     ORDER BY p.plan_code;
@@ -778,7 +778,7 @@ LANGUAGE sql
 STABLE
 BEGIN ATOMIC
     WITH selected AS (
-        SELECT reporting.plan_key(rejections_by_code.p_plan) AS plan_key
+        SELECT reporting.plan_key(p_plan) AS plan_key
     ),
 
     in_range AS (
@@ -786,7 +786,7 @@ BEGIN ATOMIC
         FROM reporting.monthly_reject_codes AS r
         CROSS JOIN selected AS sel
         WHERE
-            r.month BETWEEN date_trunc('month', rejections_by_code.p_from)::date AND rejections_by_code.p_to
+            r.month BETWEEN date_trunc('month', p_from)::date AND p_to
             AND (sel.plan_key IS NULL OR r.plan_key = sel.plan_key)
     ),
 
@@ -797,7 +797,7 @@ BEGIN ATOMIC
         FROM reporting.monthly_plan_summary AS s
         CROSS JOIN selected AS sel
         WHERE
-            s.month BETWEEN date_trunc('month', rejections_by_code.p_from)::date AND rejections_by_code.p_to
+            s.month BETWEEN date_trunc('month', p_from)::date AND p_to
             AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
     )
 

@@ -223,8 +223,8 @@ STABLE
 BEGIN ATOMIC
     WITH selected AS (
         SELECT
-            reporting.plan_key(top_drugs.p_plan) AS plan_key,
-            reporting.row_limit(top_drugs.p_limit) AS row_limit
+            reporting.plan_key(p_plan) AS plan_key,
+            reporting.row_limit(p_limit) AS row_limit
     ),
 
     drugs AS (
@@ -236,7 +236,7 @@ BEGIN ATOMIC
         FROM reporting.monthly_drug_summary AS s
         CROSS JOIN selected AS sel
         WHERE
-            s.month BETWEEN date_trunc('month', top_drugs.p_from)::date AND top_drugs.p_to
+            s.month BETWEEN date_trunc('month', p_from)::date AND p_to
             AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
             AND s.drug_key IS NOT NULL
         GROUP BY s.drug_key
@@ -299,7 +299,7 @@ BEGIN ATOMIC
             sum(s.gross_cost) AS gross_cost
         FROM reporting.monthly_drug_summary AS s
         WHERE
-            s.month BETWEEN date_trunc('month', top_drugs_by_plan.p_from)::date AND top_drugs_by_plan.p_to
+            s.month BETWEEN date_trunc('month', p_from)::date AND p_to
             AND s.plan_key IS NOT NULL
             AND s.drug_key IS NOT NULL
         GROUP BY s.plan_key, s.drug_key
@@ -327,7 +327,7 @@ BEGIN ATOMIC
     FROM ranked AS r
     INNER JOIN reporting.dim_drug AS d ON r.drug_key = d.drug_key
     INNER JOIN reporting.dim_plan AS p ON r.plan_key = p.plan_key
-    WHERE r.rank <= reporting.row_limit(top_drugs_by_plan.p_limit)
+    WHERE r.rank <= reporting.row_limit(p_limit)
     ORDER BY p.plan_code, r.rank;
 END;
 COMMENT ON FUNCTION reporting.top_drugs_by_plan(date, date, integer) IS
@@ -351,7 +351,7 @@ LANGUAGE sql
 STABLE
 BEGIN ATOMIC
     WITH selected AS (
-        SELECT reporting.plan_key(therapeutic_class_spend.p_plan) AS plan_key
+        SELECT reporting.plan_key(p_plan) AS plan_key
     ),
 
     classes AS (
@@ -365,7 +365,7 @@ BEGIN ATOMIC
         INNER JOIN reporting.dim_drug AS d ON s.drug_key = d.drug_key
         CROSS JOIN selected AS sel
         WHERE
-            s.month BETWEEN date_trunc('month', therapeutic_class_spend.p_from)::date AND therapeutic_class_spend.p_to
+            s.month BETWEEN date_trunc('month', p_from)::date AND p_to
             AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
         GROUP BY d.therapeutic_class
         HAVING sum(s.paid_claims) > 0
@@ -404,7 +404,7 @@ LANGUAGE sql
 STABLE
 BEGIN ATOMIC
     WITH selected AS (
-        SELECT reporting.plan_key(generic_brand_utilization.p_plan) AS plan_key
+        SELECT reporting.plan_key(p_plan) AS plan_key
     ),
 
     categories AS (
@@ -418,8 +418,8 @@ BEGIN ATOMIC
         INNER JOIN reporting.dim_drug AS d ON s.drug_key = d.drug_key
         CROSS JOIN selected AS sel
         WHERE
-            s.month BETWEEN date_trunc('month', generic_brand_utilization.p_from)::date
-            AND generic_brand_utilization.p_to
+            s.month BETWEEN date_trunc('month', p_from)::date
+            AND p_to
             AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
         GROUP BY d.mony_category
         HAVING sum(s.paid_claims) > 0
@@ -463,7 +463,7 @@ LANGUAGE sql
 STABLE
 BEGIN ATOMIC
     WITH selected AS (
-        SELECT reporting.plan_key(brand_generic_savings.p_plan) AS plan_key
+        SELECT reporting.plan_key(p_plan) AS plan_key
     ),
 
     generic_unit_cost AS (
@@ -475,7 +475,7 @@ BEGIN ATOMIC
         WHERE
             d.multi_source_code = 'Y'
             AND s.paid_claims > 0
-            AND s.month BETWEEN date_trunc('month', brand_generic_savings.p_from)::date AND brand_generic_savings.p_to
+            AND s.month BETWEEN date_trunc('month', p_from)::date AND p_to
         GROUP BY d.drug_group
     ),
 
@@ -493,7 +493,7 @@ BEGIN ATOMIC
         WHERE
             d.multi_source_code = 'O'
             AND d.has_generic_equivalent
-            AND s.month BETWEEN date_trunc('month', brand_generic_savings.p_from)::date AND brand_generic_savings.p_to
+            AND s.month BETWEEN date_trunc('month', p_from)::date AND p_to
             AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
         GROUP BY s.drug_key
         HAVING sum(s.paid_claims) > 0
@@ -515,7 +515,7 @@ BEGIN ATOMIC
     INNER JOIN reporting.dim_drug AS d ON b.drug_key = d.drug_key
     LEFT JOIN generic_unit_cost AS g ON d.drug_group = g.drug_group
     ORDER BY potential_savings DESC NULLS LAST, b.drug_key ASC
-    LIMIT reporting.row_limit(brand_generic_savings.p_limit);
+    LIMIT reporting.row_limit(p_limit);
 END;
 COMMENT ON FUNCTION reporting.brand_generic_savings(date, date, text, integer) IS
 'Brand-to-generic savings opportunities over the months starting in p_from..p_to: multi-source brands (MONY O) with a generic in their drug group, their net paid claims (all plans or p_plan), and what the same units would have cost at the group''s average generic allowed cost per unit over the period (all plans); largest savings first, at most p_limit rows.';
@@ -543,7 +543,7 @@ BEGIN ATOMIC
             sum(s.claims_submitted)::bigint AS claims_submitted,
             sum(s.rejected_claims)::bigint AS rejected_claims
         FROM reporting.monthly_drug_summary AS s
-        WHERE s.month BETWEEN date_trunc('month', rejections_by_drug.p_from)::date AND rejections_by_drug.p_to
+        WHERE s.month BETWEEN date_trunc('month', p_from)::date AND p_to
         GROUP BY s.drug_key
         HAVING sum(s.rejected_claims) > 0
     ),
@@ -559,7 +559,7 @@ BEGIN ATOMIC
                 r.reject_code,
                 sum(r.rejected_claims)::bigint AS rejected_claims
             FROM reporting.monthly_drug_reject_codes AS r
-            WHERE r.month BETWEEN date_trunc('month', rejections_by_drug.p_from)::date AND rejections_by_drug.p_to
+            WHERE r.month BETWEEN date_trunc('month', p_from)::date AND p_to
             GROUP BY r.drug_key, r.reject_code
         ) AS c
         ORDER BY c.drug_key ASC, c.rejected_claims DESC, c.reject_code ASC
@@ -577,7 +577,7 @@ BEGIN ATOMIC
     LEFT JOIN reporting.dim_drug AS d ON dr.drug_key = d.drug_key
     LEFT JOIN codes AS c ON dr.drug_key IS NOT DISTINCT FROM c.drug_key
     ORDER BY dr.rejected_claims DESC, dr.drug_key ASC NULLS LAST
-    LIMIT reporting.row_limit(rejections_by_drug.p_limit);
+    LIMIT reporting.row_limit(p_limit);
 END;
 COMMENT ON FUNCTION reporting.rejections_by_drug(date, date, integer) IS
 'Rejection analysis by drug over the months starting in p_from..p_to: claims submitted and rejected, reject rate and the most frequent reject code, most rejected first (drug_key NULL: products not in the catalog); at most p_limit rows.';

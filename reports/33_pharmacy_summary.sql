@@ -145,8 +145,8 @@ BEGIN ATOMIC
             sum(s.days_supply)::bigint AS days_supply
         FROM reporting.monthly_pharmacy_summary AS s
         WHERE
-            s.month BETWEEN date_trunc('month', pharmacy_network_performance.p_from)::date
-            AND pharmacy_network_performance.p_to
+            s.month BETWEEN date_trunc('month', p_from)::date
+            AND p_to
         GROUP BY s.pharmacy_key
     )
 
@@ -166,11 +166,11 @@ BEGIN ATOMIC
     FROM pharmacies AS x
     INNER JOIN reporting.dim_pharmacy AS ph ON x.pharmacy_key = ph.pharmacy_key
     WHERE
-        pharmacy_network_performance.p_pharmacy_type IS NULL
-        OR pharmacy_network_performance.p_pharmacy_type = ''
-        OR ph.pharmacy_type = pharmacy_network_performance.p_pharmacy_type
+        p_pharmacy_type IS NULL
+        OR p_pharmacy_type = ''
+        OR ph.pharmacy_type = p_pharmacy_type
     ORDER BY x.claims_submitted DESC, ph.npi ASC
-    LIMIT reporting.row_limit(pharmacy_network_performance.p_limit);
+    LIMIT reporting.row_limit(p_limit);
 END;
 COMMENT ON FUNCTION reporting.pharmacy_network_performance(date, date, text, integer) IS
 'Pharmacy network performance over the months starting in p_from..p_to: per pharmacy (of p_pharmacy_type, or all) volume, allowed cost, cost per net paid claim, reject rate, generic rate, reversal rate and average days supply; busiest first, at most p_limit rows.';
@@ -198,7 +198,7 @@ BEGIN ATOMIC
             sum(s.claims_submitted)::bigint AS claims_submitted,
             sum(s.rejected_claims)::bigint AS rejected_claims
         FROM reporting.monthly_pharmacy_summary AS s
-        WHERE s.month BETWEEN date_trunc('month', rejections_by_pharmacy.p_from)::date AND rejections_by_pharmacy.p_to
+        WHERE s.month BETWEEN date_trunc('month', p_from)::date AND p_to
         GROUP BY s.pharmacy_key
         HAVING sum(s.rejected_claims) > 0
     ),
@@ -215,8 +215,8 @@ BEGIN ATOMIC
                 sum(r.rejected_claims)::bigint AS rejected_claims
             FROM reporting.monthly_pharmacy_reject_codes AS r
             WHERE
-                r.month BETWEEN date_trunc('month', rejections_by_pharmacy.p_from)::date
-                AND rejections_by_pharmacy.p_to
+                r.month BETWEEN date_trunc('month', p_from)::date
+                AND p_to
             GROUP BY r.pharmacy_key, r.reject_code
         ) AS c
         ORDER BY c.pharmacy_key ASC, c.rejected_claims DESC, c.reject_code ASC
@@ -234,7 +234,7 @@ BEGIN ATOMIC
     LEFT JOIN reporting.dim_pharmacy AS ph ON x.pharmacy_key = ph.pharmacy_key
     LEFT JOIN codes AS c ON x.pharmacy_key IS NOT DISTINCT FROM c.pharmacy_key
     ORDER BY x.rejected_claims DESC, ph.npi ASC NULLS LAST
-    LIMIT reporting.row_limit(rejections_by_pharmacy.p_limit);
+    LIMIT reporting.row_limit(p_limit);
 END;
 COMMENT ON FUNCTION reporting.rejections_by_pharmacy(date, date, integer) IS
 'Rejection analysis by pharmacy over the months starting in p_from..p_to: claims submitted and rejected, reject rate and the most frequent reject code, most rejected first (npi NULL: claims from an unknown pharmacy); at most p_limit rows.';

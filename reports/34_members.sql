@@ -252,10 +252,10 @@ BEGIN ATOMIC
         (array_agg(b.gender ORDER BY b.window_end DESC))[1] AS gender,
         (array_agg(b.state ORDER BY b.window_end DESC))[1] AS state
     FROM reporting.member_claim_bursts AS b
-    WHERE b.window_end BETWEEN frequent_claimants.p_from AND frequent_claimants.p_to
+    WHERE b.window_end BETWEEN p_from AND p_to
     GROUP BY b.member_key
     ORDER BY max_claims_in_30_days DESC, b.member_key ASC
-    LIMIT reporting.row_limit(frequent_claimants.p_limit);
+    LIMIT reporting.row_limit(p_limit);
 END;
 COMMENT ON FUNCTION reporting.frequent_claimants(date, date, integer) IS
 'Members with more than 3 net paid claims within 30 days, for windows ending in p_from..p_to: the most claims in any 30-day window, the first and last such window ends, how many days ended such a window, the most cost in one window; most claims first, at most p_limit rows.';
@@ -280,7 +280,7 @@ LANGUAGE sql
 STABLE
 BEGIN ATOMIC
     WITH selected AS (
-        SELECT reporting.plan_key(member_utilization.p_plan) AS plan_key
+        SELECT reporting.plan_key(p_plan) AS plan_key
     ),
 
     bands AS (
@@ -294,7 +294,7 @@ BEGIN ATOMIC
         FROM reporting.member_utilization_summary AS s
         CROSS JOIN selected AS sel
         WHERE
-            (member_utilization.p_year IS NULL OR s.year = member_utilization.p_year)
+            (p_year IS NULL OR s.year = p_year)
             AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
         GROUP BY s.utilization_band
     )
@@ -335,14 +335,14 @@ LANGUAGE sql
 STABLE
 BEGIN ATOMIC
     WITH selected AS (
-        SELECT reporting.plan_key(member_utilization_by_age.p_plan) AS plan_key
+        SELECT reporting.plan_key(p_plan) AS plan_key
     )
 
     SELECT
         s.age_band,
         s.gender,
         sum(s.members)::bigint AS members,
-        (sum(s.members) FILTER (WHERE s.utilization_band <> '0'))::bigint AS utilizing_members,
+        coalesce(sum(s.members) FILTER (WHERE s.utilization_band <> '0'), 0)::bigint AS utilizing_members,
         sum(s.paid_claims)::bigint AS paid_claims,
         sum(s.gross_cost) AS gross_cost,
         round(sum(s.paid_claims)::numeric / sum(s.members), 2) AS avg_claims_per_member,
@@ -351,7 +351,7 @@ BEGIN ATOMIC
     FROM reporting.member_utilization_summary AS s
     CROSS JOIN selected AS sel
     WHERE
-        (member_utilization_by_age.p_year IS NULL OR s.year = member_utilization_by_age.p_year)
+        (p_year IS NULL OR s.year = p_year)
         AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
     GROUP BY s.age_band, s.gender
     ORDER BY s.age_band, s.gender;

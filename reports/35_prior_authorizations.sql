@@ -126,7 +126,7 @@ BEGIN ATOMIC
         t.p90_turnaround_hours,
         t.max_turnaround_hours
     FROM reporting.monthly_pa_turnaround AS t
-    WHERE t.received_month BETWEEN date_trunc('month', pa_turnaround.p_from)::date AND pa_turnaround.p_to
+    WHERE t.received_month BETWEEN date_trunc('month', p_from)::date AND p_to
     ORDER BY t.received_month, t.urgency;
 END;
 COMMENT ON FUNCTION reporting.pa_turnaround(date, date) IS
@@ -157,11 +157,11 @@ BEGIN ATOMIC
         pa.status,
         pa.received_at,
         pa.due_at,
-        round(extract(EPOCH FROM pa_overdue.p_as_of - pa.due_at) / 3600, 2) AS hours_overdue
+        round(extract(EPOCH FROM p_as_of - pa.due_at) / 3600, 2) AS hours_overdue
     FROM reporting.fact_prior_authorizations AS pa
-    WHERE pa.decided_at IS NULL AND pa.due_at < pa_overdue.p_as_of
+    WHERE pa.decided_at IS NULL AND pa.due_at < p_as_of
     ORDER BY pa.due_at, pa.pa_key
-    LIMIT reporting.row_limit(pa_overdue.p_limit);
+    LIMIT reporting.row_limit(p_limit);
 END;
 COMMENT ON FUNCTION reporting.pa_overdue(timestamptz, integer) IS
 'Prior authorization requests overdue at p_as_of (default now): no decision (as of the last refresh) and due before p_as_of; longest overdue first, at most p_limit rows.';

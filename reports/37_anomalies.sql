@@ -266,9 +266,9 @@ BEGIN ATOMIC
         a.gross_cost,
         a.claim_keys
     FROM reporting.anomaly_duplicate_claims AS a
-    WHERE a.date_key BETWEEN anomaly_duplicates.p_from AND anomaly_duplicates.p_to
+    WHERE a.date_key BETWEEN p_from AND p_to
     ORDER BY a.gross_cost DESC, a.date_key ASC, a.member_key ASC, a.drug_group ASC
-    LIMIT reporting.row_limit(anomaly_duplicates.p_limit);
+    LIMIT reporting.row_limit(p_limit);
 END;
 COMMENT ON FUNCTION reporting.anomaly_duplicates(date, date, integer) IS
 'Possible duplicate claims with dates of service in p_from..p_to: a member with several net paid claims for one drug group on one day; most costly first, at most p_limit rows.';
@@ -311,10 +311,10 @@ BEGIN ATOMIC
     LEFT JOIN reporting.dim_drug AS d ON o.drug_key = d.drug_key
     LEFT JOIN reporting.dim_pharmacy AS ph ON o.pharmacy_key = ph.pharmacy_key
     WHERE
-        o.date_key BETWEEN anomaly_claim_outliers.p_from AND anomaly_claim_outliers.p_to
-        AND (nullif(anomaly_claim_outliers.p_metric, '') IS NULL OR o.metric = anomaly_claim_outliers.p_metric)
-    ORDER BY abs(o.robust_z) DESC, o.date_key, o.claim_key ASC, o.metric ASC
-    LIMIT reporting.row_limit(anomaly_claim_outliers.p_limit);
+        o.date_key BETWEEN p_from AND p_to
+        AND (nullif(p_metric, '') IS NULL OR o.metric = p_metric)
+    ORDER BY abs(o.robust_z) DESC, o.date_key ASC, o.claim_key ASC, o.metric ASC
+    LIMIT reporting.row_limit(p_limit);
 END;
 COMMENT ON FUNCTION reporting.anomaly_claim_outliers(date, date, text, integer) IS
 'Claims with unusual unit cost, quantity or days supply for their drug (|robust z| > 3.5), dates of service in p_from..p_to, one metric (unit_cost, quantity, days_supply) or all; most extreme first, at most p_limit rows.';
@@ -354,9 +354,9 @@ BEGIN ATOMIC
     FROM reporting.anomaly_pharmacy_outliers AS o
     INNER JOIN reporting.dim_pharmacy AS ph ON o.pharmacy_key = ph.pharmacy_key
     WHERE
-        (anomaly_pharmacy_outliers.p_year IS NULL OR o.year = anomaly_pharmacy_outliers.p_year)
-        AND (anomaly_pharmacy_outliers.p_all OR o.is_outlier)
-    ORDER BY o.year ASC, abs(o.robust_z) DESC, ph.npi, o.metric ASC;
+        (p_year IS NULL OR o.year = p_year)
+        AND (p_all OR o.is_outlier)
+    ORDER BY o.year ASC, abs(o.robust_z) DESC, ph.npi ASC, o.metric ASC;
 END;
 COMMENT ON FUNCTION reporting.anomaly_pharmacy_outliers(integer, boolean) IS
 'Pharmacies whose reject, cost per claim, brand, controlled-substance or reversal rate stands out from their peers (same type and year, |robust z| > 3.5) in year p_year (NULL: every year); p_all shows every score, not only the outliers.';
