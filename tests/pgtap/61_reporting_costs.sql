@@ -83,7 +83,8 @@ SELECT results_eq(
     'PMPM over all plans: 672 / 3, 1070 / 3.5, 560 / 5, 1054 / 4'
 );
 SELECT results_eq(
-    $$SELECT month, member_months, gross_pmpm, plan_paid_pmpm, member_paid_pmpm FROM reporting.pmpm(p_plan => 'RPT-A')$$,
+    $$SELECT month, member_months, gross_pmpm, plan_paid_pmpm, member_paid_pmpm
+      FROM reporting.pmpm(p_plan => 'RPT-A')$$,
     $$VALUES ('2025-01-01'::date, 2.0000::numeric, 330.00::numeric, 282.50::numeric, 47.50::numeric),
              ('2025-02-01', 2.5000, 220.00, 194.00, 26.00),
              ('2025-03-01', 3.0000, 172.67, 153.67, 19.00),
@@ -91,7 +92,10 @@ SELECT results_eq(
     'PMPM of plan RPT-A, February with half a member month for RPT0004'
 );
 SELECT is(
-    (SELECT gross_pmpm FROM reporting.cost_trend() WHERE month = '2025-03-01'), 112.00::numeric,
+    (
+        SELECT gross_pmpm FROM reporting.cost_trend()
+        WHERE month = '2025-03-01'
+    ), 112.00::numeric,
     'the trend carries the same PMPM'
 );
 

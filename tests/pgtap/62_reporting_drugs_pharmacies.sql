@@ -13,7 +13,8 @@ CREATE TEMP TABLE refreshed ON COMMIT DROP AS SELECT * FROM reporting.refresh();
 -- ATORVASTATIN 5 x 10 + 2 x 12 = 74; OXYCODONE 40 + 30 = 70; METFORMIN 8 + 8 = 16; LISINOPRIL 6.
 -- Total 3356.
 SELECT results_eq(
-    $$SELECT rank, drug_key::text, drug_name, mony_category, paid_claims, units, gross_cost, cost_per_claim, cost_share_pct
+    $$SELECT rank, drug_key::text, drug_name, mony_category, paid_claims, units, gross_cost, cost_per_claim,
+             cost_share_pct
       FROM reporting.top_drugs()$$,
     $$VALUES
       (1::bigint, '11111111103', 'ELIQUIS', 'single-source brand', 6::bigint, 360.000::numeric, 3040.00::numeric,
@@ -98,7 +99,8 @@ SELECT results_eq(
 );
 SELECT results_eq(
     $$SELECT * FROM reporting.rejections_by_drug()$$,
-    $$VALUES ('11111111101'::char(11), 'ATORVASTATIN CALCIUM', 8::bigint, 1::bigint, 12.50::numeric, '65'::varchar(3), 1::bigint),
+    $$VALUES ('11111111101'::char(11), 'ATORVASTATIN CALCIUM', 8::bigint, 1::bigint, 12.50::numeric, '65'::varchar(3),
+              1::bigint),
              ('11111111102', 'LIPITOR', 3, 1, 33.33, 'MR', 1),
              ('11111111104', 'METFORMIN HCL', 3, 1, 33.33, '75', 1),
              ('11111111105', 'OXYCODONE HCL', 3, 1, 33.33, '75', 1)$$,
@@ -122,7 +124,8 @@ SELECT results_eq(
     'pharmacy network performance of mail pharmacies only'
 );
 SELECT results_eq(
-    $$SELECT npi::text, paid_claims, gross_cost FROM reporting.pharmacy_network_performance('2025-04-01', '2025-04-30')$$,
+    $$SELECT npi::text, paid_claims, gross_cost
+      FROM reporting.pharmacy_network_performance('2025-04-01', '2025-04-30')$$,
     $$VALUES ('1000000012', 3::bigint, 26.00::numeric), ('1000000020', 2, 508.00), ('1000000038', 1, 520.00)$$,
     'pharmacy network performance in April: A15 + A18 + A19; A16 + A17; B05'
 );

@@ -32,7 +32,8 @@ SELECT results_eq(
     'members with more than 3 claims in 30 days: RPT0002, pseudonymous, with age band, gender and state'
 );
 SELECT results_eq(
-    $$SELECT f.first_window_end, f.flagged_days, f.max_cost_in_30_days FROM reporting.frequent_claimants('2025-04-15', '2025-04-30') f$$,
+    $$SELECT f.first_window_end, f.flagged_days, f.max_cost_in_30_days
+      FROM reporting.frequent_claimants('2025-04-15', '2025-04-30') AS f$$,
     $$VALUES ('2025-04-20'::date, 1::bigint, 524.00::numeric)$$,
     'only windows ending in the period count'
 );
@@ -73,7 +74,8 @@ SELECT results_eq(
 -- Ages on 2025-12-31: RPT0004 15, RPT0002 40, RPT0005 65, RPT0001 75, RPT0003 95.
 SELECT results_eq(
     $$SELECT * FROM reporting.member_utilization_by_age(2025)$$,
-    $$VALUES ('0-17', 'M'::char(1), 1::bigint, 1::bigint, 1::bigint, 40.00::numeric, 1.00::numeric, 40.00::numeric, 0::bigint),
+    $$VALUES ('0-17', 'M'::char(1), 1::bigint, 1::bigint, 1::bigint, 40.00::numeric, 1.00::numeric, 40.00::numeric,
+              0::bigint),
              ('35-49', 'M', 1, 1, 7, 2024.00, 7.00, 2024.00, 0),
              ('65-74', 'F', 1, 0, 0, 0.00, 0.00, 0.00, 0),
              ('75-84', 'F', 1, 1, 6, 198.00, 6.00, 198.00, 0),

@@ -27,22 +27,35 @@ SELECT
     v.expiration_date::date
 FROM (
     VALUES
-    ('PA1', 'RPT0001', 'APIXABAN 5MG TAB', 'standard', 'approved', '2025-05-01 08:00+00', '2025-05-04 08:00+00',
-        '2025-05-02 08:00+00', NULL, '2025-05-02', '2026-05-01'),
-    ('PA2', 'RPT0002', 'APIXABAN 5MG TAB', 'standard', 'denied', '2025-05-10 00:00+00', '2025-05-13 00:00+00',
-        '2025-05-14 12:00+00', 'criteria not met', NULL, NULL),
-    ('PA3', 'RPT0003', 'OXYCODONE 5MG TAB', 'expedited', 'approved', '2025-05-20 10:00+00', '2025-05-21 10:00+00',
-        '2025-05-20 16:00+00', NULL, '2025-05-20', '2025-06-19'),
-    ('PA4', 'RPT0004', 'OXYCODONE 5MG TAB', 'standard', 'in_review', '2025-05-28 09:00+00', '2025-05-31 09:00+00',
-        NULL, NULL, NULL, NULL),
-    ('PA5', 'RPT0005', 'APIXABAN 5MG TAB', 'expedited', 'received', '2025-06-02 12:00+00', '2025-06-03 12:00+00',
-        NULL, NULL, NULL, NULL),
-    ('PA6', 'RPT0001', 'LISINOPRIL 10MG TAB', 'standard', 'approved', '2025-06-05 00:00+00', '2025-06-08 00:00+00',
-        '2025-06-06 12:00+00', NULL, '2025-06-06', '2026-06-05')
-) AS v (
-    pa_number, cardholder_id, drug_group, urgency, status, received_at, due_at, decided_at, decision_reason,
-    effective_date, expiration_date
+    (
+        'PA1', 'RPT0001', 'APIXABAN 5MG TAB', 'standard', 'approved', '2025-05-01 08:00+00', '2025-05-04 08:00+00',
+        '2025-05-02 08:00+00', NULL, '2025-05-02', '2026-05-01'
+    ),
+    (
+        'PA2', 'RPT0002', 'APIXABAN 5MG TAB', 'standard', 'denied', '2025-05-10 00:00+00', '2025-05-13 00:00+00',
+        '2025-05-14 12:00+00', 'criteria not met', NULL, NULL
+    ),
+    (
+        'PA3', 'RPT0003', 'OXYCODONE 5MG TAB', 'expedited', 'approved', '2025-05-20 10:00+00', '2025-05-21 10:00+00',
+        '2025-05-20 16:00+00', NULL, '2025-05-20', '2025-06-19'
+    ),
+    (
+        'PA4', 'RPT0004', 'OXYCODONE 5MG TAB', 'standard', 'in_review', '2025-05-28 09:00+00', '2025-05-31 09:00+00',
+        NULL, NULL, NULL, NULL
+    ),
+    (
+        'PA5', 'RPT0005', 'APIXABAN 5MG TAB', 'expedited', 'received', '2025-06-02 12:00+00', '2025-06-03 12:00+00',
+        NULL, NULL, NULL, NULL
+    ),
+    (
+        'PA6', 'RPT0001', 'LISINOPRIL 10MG TAB', 'standard', 'approved', '2025-06-05 00:00+00', '2025-06-08 00:00+00',
+        '2025-06-06 12:00+00', NULL, '2025-06-06', '2026-06-05'
+    )
 )
+    AS v (
+        pa_number, cardholder_id, drug_group, urgency, status, received_at, due_at, decided_at, decision_reason,
+        effective_date, expiration_date
+    )
 INNER JOIN member.members AS m ON v.cardholder_id = m.cardholder_id;
 
 -- M3P: RPT0001 from 01-11 through the year; RPT0002 02-21 to 04-30, opted out; RPT0003 03-06 to 05-31,
@@ -104,7 +117,10 @@ SELECT is(
     'a request is not overdue at its due time'
 );
 SELECT ok(
-    (SELECT bool_and(pa_key ~ '^[0-9a-f]{16}$' AND member_key ~ '^[0-9a-f]{16}$') FROM reporting.fact_prior_authorizations),
+    (
+        SELECT bool_and(pa_key ~ '^[0-9a-f]{16}$' AND member_key ~ '^[0-9a-f]{16}$')
+        FROM reporting.fact_prior_authorizations
+    ),
     'requests are pseudonymous (pa_key, member_key)'
 );
 
@@ -126,7 +142,8 @@ SELECT is(
     'one row per month of 2025 with a participant'
 );
 SELECT results_eq(
-    $$SELECT source, effective_date, last_participation_date, status FROM reporting.fact_m3p_elections ORDER BY effective_date$$,
+    $$SELECT source, effective_date, last_participation_date, status
+      FROM reporting.fact_m3p_elections ORDER BY effective_date$$,
     $$VALUES ('web', '2025-01-11'::date, '2025-12-31'::date, 'active'),
              ('phone', '2025-02-21', '2025-04-30', 'opted_out'),
              ('mail', '2025-03-06', '2025-05-31', 'terminated')$$,

@@ -91,7 +91,10 @@ SELECT is_empty(
     'a drug with fewer than 5 claims in the year is not scored, however odd its claim'
 );
 SELECT is(
-    (SELECT peer_claims FROM reporting.anomaly_claim_outliers WHERE metric = 'unit_cost'), 8::bigint,
+    (
+        SELECT peer_claims FROM reporting.anomaly_claim_outliers
+        WHERE metric = 'unit_cost'
+    ), 8::bigint,
     'the unit cost outlier was scored against the 8 lisinopril claims of 2025'
 );
 
@@ -122,7 +125,11 @@ SELECT is(
     '2025 has fewer than 5 retail pharmacies with 10 claims: no peer group, no scores'
 );
 SELECT is(
-    (SELECT count(*) FROM reporting.anomaly_pharmacy_outliers WHERE metric = 'brand_rate_pct' AND robust_z <> 0), 0::bigint,
+    (
+        SELECT count(*) FROM reporting.anomaly_pharmacy_outliers
+        WHERE metric = 'brand_rate_pct' AND robust_z <> 0
+    ),
+    0::bigint,
     'equal values (no brand anywhere) score 0'
 );
 

@@ -31,7 +31,10 @@ SELECT results_eq(
     'the therapeutic class is searched too'
 );
 SELECT ok(
-    (SELECT rank > 1 AND matched_by = 'text' FROM api.search_drugs('lipitor', 10) WHERE ndc11 = '11111111102'),
+    (
+        SELECT rank > 1 AND matched_by = 'text' FROM api.search_drugs('lipitor', 10)
+        WHERE ndc11 = '11111111102'
+    ),
     'a text match ranks above 1, above any similarity-only match'
 );
 SELECT is(
@@ -47,8 +50,9 @@ SELECT throws_ok($$SELECT * FROM api.search_drugs('atorva', 0)$$, '22023', NULL,
 SELECT throws_ok($$SELECT * FROM api.search_drugs('atorva', 5000)$$, '22023', NULL, 'max_rows over 1000 is refused');
 SELECT ok(
     (
-        SELECT p.prosecdef AND 'search_path=pg_catalog, public' = ANY(p.proconfig)
-        FROM pg_proc AS p WHERE p.oid = 'api.search_drugs(text, integer)'::regprocedure
+        SELECT p.prosecdef AND 'search_path=pg_catalog, public' = any(p.proconfig)
+        FROM pg_proc AS p
+        WHERE p.oid = 'api.search_drugs(text, integer)'::regprocedure
     ),
     'search_drugs is SECURITY DEFINER with a pinned search_path'
 );
