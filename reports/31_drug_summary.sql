@@ -1,17 +1,25 @@
--- Drug-level dashboards: claims and cost per month, plan and drug, and the views over it: generic vs
--- brand utilization, spend by therapeutic class, brand-to-generic savings opportunities, top drugs; and
--- rejected claims per drug and reject code. Report functions read this file's views and the dimension views.
+-- Drug-level dashboards. monthly_drug_summary (month, plan, drug) is the finest grain; smaller summaries
+-- computed from it keep every dashboard query to a few thousand rows at 10 million claims: all plans per
+-- month and drug, per plan year and drug with its rank, per month and therapeutic class, per month and
+-- brand/generic category. Reports: top drugs overall and by plan, spend by therapeutic class, generic vs
+-- brand utilization, brand-to-generic savings, rejections by drug. Report functions read this file's views
+-- and the dimension views only.
 
 DROP FUNCTION IF EXISTS reporting.top_drugs(date, date, text, integer);
 DROP FUNCTION IF EXISTS reporting.top_drugs_by_plan(date, date, integer);
+DROP FUNCTION IF EXISTS reporting.top_drugs_by_plan(integer, integer);
 DROP FUNCTION IF EXISTS reporting.therapeutic_class_spend(date, date, text);
 DROP FUNCTION IF EXISTS reporting.generic_brand_utilization(date, date, text);
 DROP FUNCTION IF EXISTS reporting.brand_generic_savings(date, date, text, integer);
 DROP FUNCTION IF EXISTS reporting.rejections_by_drug(date, date, integer);
-DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_drug_reject_codes;
 DROP VIEW IF EXISTS reporting.generic_brand_utilization;
 DROP VIEW IF EXISTS reporting.therapeutic_class_spend;
 DROP VIEW IF EXISTS reporting.brand_generic_savings;
+DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_drug_reject_codes;
+DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_category_summary;
+DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_class_summary;
+DROP MATERIALIZED VIEW IF EXISTS reporting.yearly_plan_drug_ranks;
+DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_drug_totals;
 DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_drug_summary;
 
 CREATE MATERIALIZED VIEW reporting.monthly_drug_summary AS
@@ -35,9 +43,9 @@ GROUP BY f.month, f.plan_key, f.drug_key;
 CREATE UNIQUE INDEX monthly_drug_summary_key_idx ON reporting.monthly_drug_summary (
     month, plan_key, drug_key
 ) NULLS NOT DISTINCT;
-CREATE INDEX monthly_drug_summary_drug_idx ON reporting.monthly_drug_summary (drug_key, month);
+CREATE INDEX monthly_drug_summary_plan_idx ON reporting.monthly_drug_summary (plan_key, month);
 COMMENT ON MATERIALIZED VIEW reporting.monthly_drug_summary IS
-'Claims, units, days supply and cost per month, plan and drug (NDC-11): the source of top drugs, spend by class, generic vs brand and savings reports.';
+'Claims, units, days supply and cost per month, plan and drug (NDC-11), the finest drug grain of the dashboards; the smaller summaries below are computed from it.';
 COMMENT ON COLUMN reporting.monthly_drug_summary.month IS 'First day of the month of service';
 COMMENT ON COLUMN reporting.monthly_drug_summary.plan_key IS 'Plan (dim_plan); NULL = claims that matched no plan';
 COMMENT ON COLUMN reporting.monthly_drug_summary.drug_key IS 'NDC-11 (dim_drug); NULL = products not in the catalog';
@@ -53,22 +61,150 @@ COMMENT ON COLUMN reporting.monthly_drug_summary.brand_penalty IS 'Brand penalti
 COMMENT ON COLUMN reporting.monthly_drug_summary.daw_prescriber_claims IS 'Net paid claims with DAW 1 (substitution not allowed by prescriber)';
 COMMENT ON COLUMN reporting.monthly_drug_summary.daw_patient_claims IS 'Net paid claims with DAW 2 (patient requested the brand)';
 
-CREATE VIEW reporting.generic_brand_utilization AS
-WITH categories AS (
+
+CREATE MATERIALIZED VIEW reporting.monthly_drug_totals AS
+SELECT
+    s.month,
+    s.drug_key,
+    sum(s.claims_submitted)::bigint AS claims_submitted,
+    sum(s.paid_claims)::bigint AS paid_claims,
+    sum(s.rejected_claims)::bigint AS rejected_claims,
+    sum(s.units) AS units,
+    sum(s.days_supply)::bigint AS days_supply,
+    sum(s.gross_cost) AS gross_cost,
+    sum(s.plan_paid) AS plan_paid,
+    sum(s.member_paid) AS member_paid,
+    sum(s.daw_prescriber_claims)::bigint AS daw_prescriber_claims,
+    sum(s.daw_patient_claims)::bigint AS daw_patient_claims
+FROM reporting.monthly_drug_summary AS s
+GROUP BY s.month, s.drug_key;
+CREATE UNIQUE INDEX monthly_drug_totals_key_idx ON reporting.monthly_drug_totals (month, drug_key) NULLS NOT DISTINCT;
+COMMENT ON MATERIALIZED VIEW reporting.monthly_drug_totals IS
+'Claims, units, days supply and cost per month and drug over all plans (monthly_drug_summary without the plan).';
+COMMENT ON COLUMN reporting.monthly_drug_totals.month IS 'First day of the month of service';
+COMMENT ON COLUMN reporting.monthly_drug_totals.drug_key IS 'NDC-11 (dim_drug); NULL = products not in the catalog';
+COMMENT ON COLUMN reporting.monthly_drug_totals.claims_submitted IS 'B1 transactions';
+COMMENT ON COLUMN reporting.monthly_drug_totals.paid_claims IS 'Net paid claims';
+COMMENT ON COLUMN reporting.monthly_drug_totals.rejected_claims IS 'Rejected claims';
+COMMENT ON COLUMN reporting.monthly_drug_totals.units IS 'Quantity dispensed on net paid claims';
+COMMENT ON COLUMN reporting.monthly_drug_totals.days_supply IS 'Days supply of net paid claims';
+COMMENT ON COLUMN reporting.monthly_drug_totals.gross_cost IS 'Allowed cost of net paid claims';
+COMMENT ON COLUMN reporting.monthly_drug_totals.plan_paid IS 'Paid by the plans';
+COMMENT ON COLUMN reporting.monthly_drug_totals.member_paid IS 'Paid by members';
+COMMENT ON COLUMN reporting.monthly_drug_totals.daw_prescriber_claims IS 'Net paid claims with DAW 1';
+COMMENT ON COLUMN reporting.monthly_drug_totals.daw_patient_claims IS 'Net paid claims with DAW 2';
+
+CREATE MATERIALIZED VIEW reporting.yearly_plan_drug_ranks AS
+WITH drugs AS (
     SELECT
-        s.month,
+        extract(YEAR FROM s.month)::smallint AS year,
         s.plan_key,
-        reporting.mony_category(d.multi_source_code) AS mony_category,
+        s.drug_key,
         sum(s.paid_claims)::bigint AS paid_claims,
         sum(s.units) AS units,
-        sum(s.days_supply)::bigint AS days_supply,
         sum(s.gross_cost) AS gross_cost
     FROM reporting.monthly_drug_summary AS s
-    INNER JOIN drug.drugs AS d ON s.drug_key = d.ndc11
-    WHERE s.paid_claims > 0
-    GROUP BY s.month, s.plan_key, reporting.mony_category(d.multi_source_code)
+    WHERE s.plan_key IS NOT NULL AND s.drug_key IS NOT NULL
+    GROUP BY extract(YEAR FROM s.month), s.plan_key, s.drug_key
+    HAVING sum(s.paid_claims) > 0
 )
 
+SELECT
+    d.year,
+    d.plan_key,
+    row_number() OVER (PARTITION BY d.year, d.plan_key ORDER BY d.gross_cost DESC, d.drug_key ASC) AS cost_rank,
+    d.drug_key,
+    d.paid_claims,
+    d.units,
+    d.gross_cost,
+    sum(d.gross_cost) OVER (PARTITION BY d.year, d.plan_key) AS plan_year_cost
+FROM drugs AS d;
+CREATE UNIQUE INDEX yearly_plan_drug_ranks_key_idx ON reporting.yearly_plan_drug_ranks (year, plan_key, cost_rank);
+COMMENT ON MATERIALIZED VIEW reporting.yearly_plan_drug_ranks IS
+'Drugs of each plan and calendar (plan) year ranked by allowed cost of net paid claims (1 = most expensive; ties by NDC).';
+COMMENT ON COLUMN reporting.yearly_plan_drug_ranks.year IS 'Calendar year of service (the plan year)';
+COMMENT ON COLUMN reporting.yearly_plan_drug_ranks.plan_key IS 'Plan (dim_plan)';
+COMMENT ON COLUMN reporting.yearly_plan_drug_ranks.cost_rank IS 'Rank of the drug in the plan''s year by allowed cost';
+COMMENT ON COLUMN reporting.yearly_plan_drug_ranks.drug_key IS 'NDC-11 (dim_drug)';
+COMMENT ON COLUMN reporting.yearly_plan_drug_ranks.paid_claims IS 'Net paid claims';
+COMMENT ON COLUMN reporting.yearly_plan_drug_ranks.units IS 'Quantity dispensed';
+COMMENT ON COLUMN reporting.yearly_plan_drug_ranks.gross_cost IS 'Allowed cost';
+COMMENT ON COLUMN reporting.yearly_plan_drug_ranks.plan_year_cost IS 'Allowed cost of all the plan''s drugs that year';
+
+CREATE MATERIALIZED VIEW reporting.monthly_class_summary AS
+SELECT
+    s.month,
+    s.plan_key,
+    d.therapeutic_class,
+    sum(s.paid_claims)::bigint AS paid_claims,
+    sum(s.gross_cost) AS gross_cost,
+    sum(s.plan_paid) AS plan_paid,
+    sum(s.member_paid) AS member_paid
+FROM reporting.monthly_drug_summary AS s
+INNER JOIN drug.drugs AS d ON s.drug_key = d.ndc11
+GROUP BY s.month, s.plan_key, d.therapeutic_class
+HAVING sum(s.paid_claims) > 0;
+CREATE UNIQUE INDEX monthly_class_summary_key_idx ON reporting.monthly_class_summary (
+    month, plan_key, therapeutic_class
+) NULLS NOT DISTINCT;
+COMMENT ON MATERIALIZED VIEW reporting.monthly_class_summary IS
+'Net paid claims and cost per month, plan and therapeutic class (classes of the drug catalog at the refresh).';
+COMMENT ON COLUMN reporting.monthly_class_summary.month IS 'First day of the month of service';
+COMMENT ON COLUMN reporting.monthly_class_summary.plan_key IS 'Plan (dim_plan); NULL = claims that matched no plan';
+COMMENT ON COLUMN reporting.monthly_class_summary.therapeutic_class IS 'Therapeutic class (dim_drug)';
+COMMENT ON COLUMN reporting.monthly_class_summary.paid_claims IS 'Net paid claims';
+COMMENT ON COLUMN reporting.monthly_class_summary.gross_cost IS 'Allowed cost';
+COMMENT ON COLUMN reporting.monthly_class_summary.plan_paid IS 'Paid by the plan';
+COMMENT ON COLUMN reporting.monthly_class_summary.member_paid IS 'Paid by members';
+
+CREATE MATERIALIZED VIEW reporting.monthly_category_summary AS
+SELECT
+    s.month,
+    s.plan_key,
+    reporting.mony_category(d.multi_source_code) AS mony_category,
+    sum(s.paid_claims)::bigint AS paid_claims,
+    sum(s.units) AS units,
+    sum(s.days_supply)::bigint AS days_supply,
+    sum(s.gross_cost) AS gross_cost
+FROM reporting.monthly_drug_summary AS s
+INNER JOIN drug.drugs AS d ON s.drug_key = d.ndc11
+GROUP BY s.month, s.plan_key, reporting.mony_category(d.multi_source_code)
+HAVING sum(s.paid_claims) > 0;
+CREATE UNIQUE INDEX monthly_category_summary_key_idx ON reporting.monthly_category_summary (
+    month, plan_key, mony_category
+) NULLS NOT DISTINCT;
+COMMENT ON MATERIALIZED VIEW reporting.monthly_category_summary IS
+'Net paid claims, units, days supply and cost per month, plan and brand/generic category.';
+COMMENT ON COLUMN reporting.monthly_category_summary.month IS 'First day of the month of service';
+COMMENT ON COLUMN reporting.monthly_category_summary.plan_key IS 'Plan (dim_plan); NULL = claims that matched no plan';
+COMMENT ON COLUMN reporting.monthly_category_summary.mony_category IS 'generic (MONY Y), multi-source brand (O), single-source brand (M, N)';
+COMMENT ON COLUMN reporting.monthly_category_summary.paid_claims IS 'Net paid claims';
+COMMENT ON COLUMN reporting.monthly_category_summary.units IS 'Quantity dispensed';
+COMMENT ON COLUMN reporting.monthly_category_summary.days_supply IS 'Days supply';
+COMMENT ON COLUMN reporting.monthly_category_summary.gross_cost IS 'Allowed cost';
+
+CREATE MATERIALIZED VIEW reporting.monthly_drug_reject_codes AS
+SELECT
+    f.month,
+    f.drug_key,
+    r.reject_code::varchar(3) AS reject_code,
+    count(*) AS rejected_claims
+FROM reporting.fact_claims AS f
+CROSS JOIN LATERAL unnest(f.reject_codes) AS r (reject_code)
+WHERE f.transaction_response_status = 'R'
+GROUP BY f.month, f.drug_key, r.reject_code;
+CREATE UNIQUE INDEX monthly_drug_reject_codes_key_idx ON reporting.monthly_drug_reject_codes (
+    month, drug_key, reject_code
+) NULLS NOT DISTINCT;
+CREATE INDEX monthly_drug_reject_codes_drug_idx ON reporting.monthly_drug_reject_codes (drug_key, month);
+COMMENT ON MATERIALIZED VIEW reporting.monthly_drug_reject_codes IS
+'Rejected claims per month, drug and reject code (a claim with several codes counts under each).';
+COMMENT ON COLUMN reporting.monthly_drug_reject_codes.month IS 'First day of the month of service';
+COMMENT ON COLUMN reporting.monthly_drug_reject_codes.drug_key IS 'NDC-11 (dim_drug); NULL = products not in the catalog';
+COMMENT ON COLUMN reporting.monthly_drug_reject_codes.reject_code IS 'NCPDP 511-FB Reject Code';
+COMMENT ON COLUMN reporting.monthly_drug_reject_codes.rejected_claims IS 'Rejected claims carrying the code';
+
+CREATE VIEW reporting.generic_brand_utilization AS
 SELECT
     c.month,
     c.plan_key,
@@ -78,12 +214,11 @@ SELECT
     c.units,
     c.days_supply,
     c.gross_cost,
-    round(c.gross_cost / nullif(c.paid_claims, 0), 2) AS cost_per_claim,
-    round(100.0 * c.paid_claims / nullif(sum(c.paid_claims) OVER (PARTITION BY c.month, c.plan_key), 0), 2)
-        AS claim_share_pct,
+    round(c.gross_cost / c.paid_claims, 2) AS cost_per_claim,
+    round(100.0 * c.paid_claims / sum(c.paid_claims) OVER (PARTITION BY c.month, c.plan_key), 2) AS claim_share_pct,
     round(100 * c.gross_cost / nullif(sum(c.gross_cost) OVER (PARTITION BY c.month, c.plan_key), 0), 2)
-        AS cost_share_pct
-FROM categories AS c
+    AS cost_share_pct
+FROM reporting.monthly_category_summary AS c
 LEFT JOIN plan.plans AS p ON c.plan_key = p.plan_id;
 COMMENT ON VIEW reporting.generic_brand_utilization IS
 'Generic vs brand utilization by plan and month: net paid claims, units, days supply and cost per category (generic, multi-source brand, single-source brand) and each category''s share of the plan''s month.';
@@ -101,17 +236,15 @@ COMMENT ON COLUMN reporting.generic_brand_utilization.cost_share_pct IS 'Share o
 
 CREATE VIEW reporting.therapeutic_class_spend AS
 SELECT
-    s.month,
-    d.therapeutic_class,
-    sum(s.paid_claims)::bigint AS paid_claims,
-    sum(s.gross_cost) AS gross_cost,
-    sum(s.plan_paid) AS plan_paid,
-    sum(s.member_paid) AS member_paid,
-    round(100 * sum(s.gross_cost) / nullif(sum(sum(s.gross_cost)) OVER (PARTITION BY s.month), 0), 2) AS cost_share_pct
-FROM reporting.monthly_drug_summary AS s
-INNER JOIN drug.drugs AS d ON s.drug_key = d.ndc11
-WHERE s.paid_claims > 0
-GROUP BY s.month, d.therapeutic_class;
+    c.month,
+    c.therapeutic_class,
+    sum(c.paid_claims)::bigint AS paid_claims,
+    sum(c.gross_cost) AS gross_cost,
+    sum(c.plan_paid) AS plan_paid,
+    sum(c.member_paid) AS member_paid,
+    round(100 * sum(c.gross_cost) / nullif(sum(sum(c.gross_cost)) OVER (PARTITION BY c.month), 0), 2) AS cost_share_pct
+FROM reporting.monthly_class_summary AS c
+GROUP BY c.month, c.therapeutic_class;
 COMMENT ON VIEW reporting.therapeutic_class_spend IS 'Spend by therapeutic class and month (all plans), with each class''s share of the month''s allowed cost.';
 COMMENT ON COLUMN reporting.therapeutic_class_spend.month IS 'First day of the month';
 COMMENT ON COLUMN reporting.therapeutic_class_spend.therapeutic_class IS 'Therapeutic class (dim_drug)';
@@ -126,13 +259,13 @@ COMMENT ON COLUMN reporting.therapeutic_class_spend.cost_share_pct IS 'Share of 
 CREATE VIEW reporting.brand_generic_savings AS
 WITH generic_unit_cost AS (
     SELECT
-        s.month,
+        t.month,
         d.drug_group,
-        sum(s.gross_cost) / nullif(sum(s.units), 0) AS unit_cost
-    FROM reporting.monthly_drug_summary AS s
-    INNER JOIN drug.drugs AS d ON s.drug_key = d.ndc11
-    WHERE d.multi_source_code = 'Y' AND s.paid_claims > 0
-    GROUP BY s.month, d.drug_group
+        sum(t.gross_cost) / nullif(sum(t.units), 0) AS unit_cost
+    FROM reporting.monthly_drug_totals AS t
+    INNER JOIN drug.drugs AS d ON t.drug_key = d.ndc11
+    WHERE d.multi_source_code = 'Y' AND t.paid_claims > 0
+    GROUP BY t.month, d.drug_group
 )
 
 SELECT
@@ -157,10 +290,7 @@ LEFT JOIN plan.plans AS p ON s.plan_key = p.plan_id
 WHERE
     d.multi_source_code = 'O'
     AND s.paid_claims > 0
-    AND EXISTS (
-        SELECT FROM drug.drugs AS e
-        WHERE e.drug_group = d.drug_group AND e.multi_source_code = 'Y'
-    );
+    AND EXISTS (SELECT FROM drug.drugs AS e WHERE e.drug_group = d.drug_group AND e.multi_source_code = 'Y');
 COMMENT ON VIEW reporting.brand_generic_savings IS
 'Brand-to-generic savings opportunities by month, plan and brand: net paid claims for multi-source brands (MONY O) whose drug group has a generic, priced at the generic group''s average allowed cost per unit in the same month (all plans). potential_savings is NULL when no generic of the group was paid that month.';
 COMMENT ON COLUMN reporting.brand_generic_savings.month IS 'First day of the month';
@@ -178,27 +308,9 @@ COMMENT ON COLUMN reporting.brand_generic_savings.generic_unit_cost IS 'Average 
 COMMENT ON COLUMN reporting.brand_generic_savings.generic_equivalent_cost IS 'brand_units x generic_unit_cost';
 COMMENT ON COLUMN reporting.brand_generic_savings.potential_savings IS 'brand_cost - generic_equivalent_cost';
 
-CREATE MATERIALIZED VIEW reporting.monthly_drug_reject_codes AS
-SELECT
-    f.month,
-    f.drug_key,
-    r.reject_code::varchar(3) AS reject_code,
-    count(*) AS rejected_claims
-FROM reporting.fact_claims AS f
-CROSS JOIN LATERAL unnest(f.reject_codes) AS r (reject_code)
-WHERE f.transaction_response_status = 'R'
-GROUP BY f.month, f.drug_key, r.reject_code;
-CREATE UNIQUE INDEX monthly_drug_reject_codes_key_idx ON reporting.monthly_drug_reject_codes (
-    month, drug_key, reject_code
-) NULLS NOT DISTINCT;
-CREATE INDEX monthly_drug_reject_codes_drug_idx ON reporting.monthly_drug_reject_codes (drug_key, month);
-COMMENT ON MATERIALIZED VIEW reporting.monthly_drug_reject_codes IS
-'Rejected claims per month, drug and reject code (a claim with several codes counts under each).';
-COMMENT ON COLUMN reporting.monthly_drug_reject_codes.month IS 'First day of the month of service';
-COMMENT ON COLUMN reporting.monthly_drug_reject_codes.drug_key IS 'NDC-11 (dim_drug); NULL = products not in the catalog';
-COMMENT ON COLUMN reporting.monthly_drug_reject_codes.reject_code IS 'NCPDP 511-FB Reject Code';
-COMMENT ON COLUMN reporting.monthly_drug_reject_codes.rejected_claims IS 'Rejected claims carrying the code';
-
+-- The functions below read the all-plans summaries when p_plan is empty and the per-plan summary by its
+-- plan index otherwise: one branch of each UNION ALL is cut at planning (p_plan is a constant once the
+-- function is inlined), so a dashboard query reads only the rows it needs.
 CREATE FUNCTION reporting.top_drugs(
     p_from date DEFAULT '2000-01-01',
     p_to date DEFAULT '2099-12-31',
@@ -221,26 +333,31 @@ RETURNS TABLE (
 LANGUAGE sql
 STABLE
 BEGIN ATOMIC
-    WITH selected AS (
+    WITH drugs AS (
         SELECT
-            reporting.plan_key(p_plan) AS plan_key,
-            reporting.row_limit(p_limit) AS row_limit
-    ),
-
-    drugs AS (
+            t.drug_key,
+            sum(t.paid_claims)::bigint AS paid_claims,
+            sum(t.units) AS units,
+            sum(t.gross_cost) AS gross_cost
+        FROM reporting.monthly_drug_totals AS t
+        WHERE
+            nullif(btrim(p_plan), '') IS NULL
+            AND t.month BETWEEN date_trunc('month', p_from)::date AND p_to
+            AND t.drug_key IS NOT NULL
+        GROUP BY t.drug_key
+        UNION ALL
         SELECT
             s.drug_key,
             sum(s.paid_claims)::bigint AS paid_claims,
             sum(s.units) AS units,
             sum(s.gross_cost) AS gross_cost
         FROM reporting.monthly_drug_summary AS s
-        CROSS JOIN selected AS sel
         WHERE
-            s.month BETWEEN date_trunc('month', p_from)::date AND p_to
-            AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
+            nullif(btrim(p_plan), '') IS NOT NULL
+            AND s.plan_key = reporting.plan_key(p_plan)
+            AND s.month BETWEEN date_trunc('month', p_from)::date AND p_to
             AND s.drug_key IS NOT NULL
         GROUP BY s.drug_key
-        HAVING sum(s.paid_claims) > 0
     ),
 
     ranked AS (
@@ -249,6 +366,7 @@ BEGIN ATOMIC
             row_number() OVER (ORDER BY dr.gross_cost DESC, dr.drug_key ASC) AS rank,
             sum(dr.gross_cost) OVER () AS total_cost
         FROM drugs AS dr
+        WHERE dr.paid_claims > 0
     )
 
     SELECT
@@ -265,19 +383,18 @@ BEGIN ATOMIC
         round(100 * r.gross_cost / nullif(r.total_cost, 0), 2) AS cost_share_pct
     FROM ranked AS r
     INNER JOIN reporting.dim_drug AS d ON r.drug_key = d.drug_key
-    CROSS JOIN selected AS sel
-    WHERE r.rank <= sel.row_limit
+    WHERE r.rank <= reporting.row_limit(p_limit)
     ORDER BY r.rank;
 END;
 COMMENT ON FUNCTION reporting.top_drugs(date, date, text, integer) IS
 'The p_limit (default 10) most expensive drugs by allowed cost of net paid claims over the months starting in p_from..p_to, all plans (p_plan NULL) or one; ties broken by NDC; cost_share_pct is the share of all drugs'' cost.';
 
 CREATE FUNCTION reporting.top_drugs_by_plan(
-    p_from date DEFAULT '2000-01-01',
-    p_to date DEFAULT '2099-12-31',
+    p_year integer DEFAULT NULL,
     p_limit integer DEFAULT 10
 )
 RETURNS TABLE (
+    year smallint,
     plan_code text,
     rank bigint,
     drug_key char(11),
@@ -291,47 +408,30 @@ RETURNS TABLE (
 LANGUAGE sql
 STABLE
 BEGIN ATOMIC
-    WITH drugs AS (
-        SELECT
-            s.plan_key,
-            s.drug_key,
-            sum(s.paid_claims)::bigint AS paid_claims,
-            sum(s.gross_cost) AS gross_cost
-        FROM reporting.monthly_drug_summary AS s
-        WHERE
-            s.month BETWEEN date_trunc('month', p_from)::date AND p_to
-            AND s.plan_key IS NOT NULL
-            AND s.drug_key IS NOT NULL
-        GROUP BY s.plan_key, s.drug_key
-        HAVING sum(s.paid_claims) > 0
-    ),
-
-    ranked AS (
-        SELECT
-            dr.*,
-            row_number() OVER (PARTITION BY dr.plan_key ORDER BY dr.gross_cost DESC, dr.drug_key ASC) AS rank,
-            sum(dr.gross_cost) OVER (PARTITION BY dr.plan_key) AS plan_cost
-        FROM drugs AS dr
+    WITH selected AS (
+        SELECT coalesce(p_year, (SELECT max(y.year) FROM reporting.yearly_plan_drug_ranks AS y)) AS year
     )
 
     SELECT
+        r.year,
         p.plan_code,
-        r.rank,
+        r.cost_rank AS rank,
         r.drug_key,
         d.drug_name,
         d.mony_category,
         r.paid_claims,
         r.gross_cost,
         round(r.gross_cost / r.paid_claims, 2) AS cost_per_claim,
-        round(100 * r.gross_cost / nullif(r.plan_cost, 0), 2) AS cost_share_pct
-    FROM ranked AS r
-    INNER JOIN reporting.dim_drug AS d ON r.drug_key = d.drug_key
+        round(100 * r.gross_cost / nullif(r.plan_year_cost, 0), 2) AS cost_share_pct
+    FROM reporting.yearly_plan_drug_ranks AS r
+    INNER JOIN selected AS sel ON r.year = sel.year
     INNER JOIN reporting.dim_plan AS p ON r.plan_key = p.plan_key
-    WHERE r.rank <= reporting.row_limit(p_limit)
-    ORDER BY p.plan_code, r.rank;
+    INNER JOIN reporting.dim_drug AS d ON r.drug_key = d.drug_key
+    WHERE r.cost_rank <= reporting.row_limit(p_limit)
+    ORDER BY p.plan_code, r.cost_rank;
 END;
-COMMENT ON FUNCTION reporting.top_drugs_by_plan(date, date, integer) IS
-'The p_limit (default 10) most expensive drugs of each plan by allowed cost of net paid claims over the months starting in p_from..p_to; cost_share_pct is the share of the plan''s drug cost.';
+COMMENT ON FUNCTION reporting.top_drugs_by_plan(integer, integer) IS
+'The p_limit (default 10) most expensive drugs of each plan in plan year p_year (NULL: the latest year with claims) by allowed cost of net paid claims; cost_share_pct is the share of the plan''s drug cost that year.';
 
 CREATE FUNCTION reporting.therapeutic_class_spend(
     p_from date DEFAULT '2000-01-01',
@@ -356,19 +456,17 @@ BEGIN ATOMIC
 
     classes AS (
         SELECT
-            d.therapeutic_class,
-            sum(s.paid_claims)::bigint AS paid_claims,
-            sum(s.gross_cost) AS gross_cost,
-            sum(s.plan_paid) AS plan_paid,
-            sum(s.member_paid) AS member_paid
-        FROM reporting.monthly_drug_summary AS s
-        INNER JOIN reporting.dim_drug AS d ON s.drug_key = d.drug_key
+            c.therapeutic_class,
+            sum(c.paid_claims)::bigint AS paid_claims,
+            sum(c.gross_cost) AS gross_cost,
+            sum(c.plan_paid) AS plan_paid,
+            sum(c.member_paid) AS member_paid
+        FROM reporting.monthly_class_summary AS c
         CROSS JOIN selected AS sel
         WHERE
-            s.month BETWEEN date_trunc('month', p_from)::date AND p_to
-            AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
-        GROUP BY d.therapeutic_class
-        HAVING sum(s.paid_claims) > 0
+            c.month BETWEEN date_trunc('month', p_from)::date AND p_to
+            AND (sel.plan_key IS NULL OR c.plan_key = sel.plan_key)
+        GROUP BY c.therapeutic_class
     )
 
     SELECT
@@ -409,20 +507,17 @@ BEGIN ATOMIC
 
     categories AS (
         SELECT
-            d.mony_category,
-            sum(s.paid_claims)::bigint AS paid_claims,
-            sum(s.units) AS units,
-            sum(s.days_supply)::bigint AS days_supply,
-            sum(s.gross_cost) AS gross_cost
-        FROM reporting.monthly_drug_summary AS s
-        INNER JOIN reporting.dim_drug AS d ON s.drug_key = d.drug_key
+            c.mony_category,
+            sum(c.paid_claims)::bigint AS paid_claims,
+            sum(c.units) AS units,
+            sum(c.days_supply)::bigint AS days_supply,
+            sum(c.gross_cost) AS gross_cost
+        FROM reporting.monthly_category_summary AS c
         CROSS JOIN selected AS sel
         WHERE
-            s.month BETWEEN date_trunc('month', p_from)::date
-            AND p_to
-            AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
-        GROUP BY d.mony_category
-        HAVING sum(s.paid_claims) > 0
+            c.month BETWEEN date_trunc('month', p_from)::date AND p_to
+            AND (sel.plan_key IS NULL OR c.plan_key = sel.plan_key)
+        GROUP BY c.mony_category
     )
 
     SELECT
@@ -462,41 +557,59 @@ RETURNS TABLE (
 LANGUAGE sql
 STABLE
 BEGIN ATOMIC
-    WITH selected AS (
-        SELECT reporting.plan_key(p_plan) AS plan_key
-    ),
-
-    generic_unit_cost AS (
+    WITH generic_unit_cost AS (
         SELECT
             d.drug_group,
-            sum(s.gross_cost) / nullif(sum(s.units), 0) AS unit_cost
-        FROM reporting.monthly_drug_summary AS s
-        INNER JOIN reporting.dim_drug AS d ON s.drug_key = d.drug_key
+            sum(t.gross_cost) / nullif(sum(t.units), 0) AS unit_cost
+        FROM reporting.monthly_drug_totals AS t
+        INNER JOIN reporting.dim_drug AS d ON t.drug_key = d.drug_key
         WHERE
             d.multi_source_code = 'Y'
-            AND s.paid_claims > 0
-            AND s.month BETWEEN date_trunc('month', p_from)::date AND p_to
+            AND t.paid_claims > 0
+            AND t.month BETWEEN date_trunc('month', p_from)::date AND p_to
         GROUP BY d.drug_group
+    ),
+
+    brand_months AS (
+        SELECT
+            t.drug_key,
+            t.paid_claims,
+            t.units,
+            t.gross_cost,
+            t.daw_prescriber_claims,
+            t.daw_patient_claims
+        FROM reporting.monthly_drug_totals AS t
+        WHERE
+            nullif(btrim(p_plan), '') IS NULL
+            AND t.month BETWEEN date_trunc('month', p_from)::date AND p_to
+        UNION ALL
+        SELECT
+            s.drug_key,
+            s.paid_claims,
+            s.units,
+            s.gross_cost,
+            s.daw_prescriber_claims,
+            s.daw_patient_claims
+        FROM reporting.monthly_drug_summary AS s
+        WHERE
+            nullif(btrim(p_plan), '') IS NOT NULL
+            AND s.plan_key = reporting.plan_key(p_plan)
+            AND s.month BETWEEN date_trunc('month', p_from)::date AND p_to
     ),
 
     brands AS (
         SELECT
-            s.drug_key,
-            sum(s.paid_claims)::bigint AS brand_claims,
-            sum(s.units) AS brand_units,
-            sum(s.gross_cost) AS brand_cost,
-            sum(s.daw_prescriber_claims)::bigint AS daw_prescriber_claims,
-            sum(s.daw_patient_claims)::bigint AS daw_patient_claims
-        FROM reporting.monthly_drug_summary AS s
-        INNER JOIN reporting.dim_drug AS d ON s.drug_key = d.drug_key
-        CROSS JOIN selected AS sel
-        WHERE
-            d.multi_source_code = 'O'
-            AND d.has_generic_equivalent
-            AND s.month BETWEEN date_trunc('month', p_from)::date AND p_to
-            AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
-        GROUP BY s.drug_key
-        HAVING sum(s.paid_claims) > 0
+            b.drug_key,
+            sum(b.paid_claims)::bigint AS brand_claims,
+            sum(b.units) AS brand_units,
+            sum(b.gross_cost) AS brand_cost,
+            sum(b.daw_prescriber_claims)::bigint AS daw_prescriber_claims,
+            sum(b.daw_patient_claims)::bigint AS daw_patient_claims
+        FROM brand_months AS b
+        INNER JOIN reporting.dim_drug AS d ON b.drug_key = d.drug_key
+        WHERE d.multi_source_code = 'O' AND d.has_generic_equivalent
+        GROUP BY b.drug_key
+        HAVING sum(b.paid_claims) > 0
     )
 
     SELECT
@@ -539,30 +652,15 @@ STABLE
 BEGIN ATOMIC
     WITH drugs AS (
         SELECT
-            s.drug_key,
-            sum(s.claims_submitted)::bigint AS claims_submitted,
-            sum(s.rejected_claims)::bigint AS rejected_claims
-        FROM reporting.monthly_drug_summary AS s
-        WHERE s.month BETWEEN date_trunc('month', p_from)::date AND p_to
-        GROUP BY s.drug_key
-        HAVING sum(s.rejected_claims) > 0
-    ),
-
-    codes AS (
-        SELECT DISTINCT ON (c.drug_key)
-            c.drug_key,
-            c.reject_code,
-            c.rejected_claims
-        FROM (
-            SELECT
-                r.drug_key,
-                r.reject_code,
-                sum(r.rejected_claims)::bigint AS rejected_claims
-            FROM reporting.monthly_drug_reject_codes AS r
-            WHERE r.month BETWEEN date_trunc('month', p_from)::date AND p_to
-            GROUP BY r.drug_key, r.reject_code
-        ) AS c
-        ORDER BY c.drug_key ASC, c.rejected_claims DESC, c.reject_code ASC
+            t.drug_key,
+            sum(t.claims_submitted)::bigint AS claims_submitted,
+            sum(t.rejected_claims)::bigint AS rejected_claims
+        FROM reporting.monthly_drug_totals AS t
+        WHERE t.month BETWEEN date_trunc('month', p_from)::date AND p_to
+        GROUP BY t.drug_key
+        HAVING sum(t.rejected_claims) > 0
+        ORDER BY rejected_claims DESC, t.drug_key ASC NULLS LAST
+        LIMIT reporting.row_limit(p_limit)
     )
 
     SELECT
@@ -575,9 +673,19 @@ BEGIN ATOMIC
         c.rejected_claims AS top_reject_code_claims
     FROM drugs AS dr
     LEFT JOIN reporting.dim_drug AS d ON dr.drug_key = d.drug_key
-    LEFT JOIN codes AS c ON dr.drug_key IS NOT DISTINCT FROM c.drug_key
-    ORDER BY dr.rejected_claims DESC, dr.drug_key ASC NULLS LAST
-    LIMIT reporting.row_limit(p_limit);
+    LEFT JOIN LATERAL (
+        SELECT
+            r.reject_code,
+            sum(r.rejected_claims)::bigint AS rejected_claims
+        FROM reporting.monthly_drug_reject_codes AS r
+        WHERE
+            (r.drug_key = dr.drug_key OR (r.drug_key IS NULL AND dr.drug_key IS NULL))
+            AND r.month BETWEEN date_trunc('month', p_from)::date AND p_to
+        GROUP BY r.reject_code
+        ORDER BY rejected_claims DESC, r.reject_code ASC
+        LIMIT 1
+    ) AS c ON TRUE
+    ORDER BY dr.rejected_claims DESC, dr.drug_key ASC NULLS LAST;
 END;
 COMMENT ON FUNCTION reporting.rejections_by_drug(date, date, integer) IS
 'Rejection analysis by drug over the months starting in p_from..p_to: claims submitted and rejected, reject rate and the most frequent reject code, most rejected first (drug_key NULL: products not in the catalog); at most p_limit rows.';

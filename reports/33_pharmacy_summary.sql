@@ -201,25 +201,8 @@ BEGIN ATOMIC
         WHERE s.month BETWEEN date_trunc('month', p_from)::date AND p_to
         GROUP BY s.pharmacy_key
         HAVING sum(s.rejected_claims) > 0
-    ),
-
-    codes AS (
-        SELECT DISTINCT ON (c.pharmacy_key)
-            c.pharmacy_key,
-            c.reject_code,
-            c.rejected_claims
-        FROM (
-            SELECT
-                r.pharmacy_key,
-                r.reject_code,
-                sum(r.rejected_claims)::bigint AS rejected_claims
-            FROM reporting.monthly_pharmacy_reject_codes AS r
-            WHERE
-                r.month BETWEEN date_trunc('month', p_from)::date
-                AND p_to
-            GROUP BY r.pharmacy_key, r.reject_code
-        ) AS c
-        ORDER BY c.pharmacy_key ASC, c.rejected_claims DESC, c.reject_code ASC
+        ORDER BY rejected_claims DESC, s.pharmacy_key ASC NULLS LAST
+        LIMIT reporting.row_limit(p_limit)
     )
 
     SELECT
@@ -232,9 +215,19 @@ BEGIN ATOMIC
         c.rejected_claims AS top_reject_code_claims
     FROM pharmacies AS x
     LEFT JOIN reporting.dim_pharmacy AS ph ON x.pharmacy_key = ph.pharmacy_key
-    LEFT JOIN codes AS c ON x.pharmacy_key IS NOT DISTINCT FROM c.pharmacy_key
-    ORDER BY x.rejected_claims DESC, ph.npi ASC NULLS LAST
-    LIMIT reporting.row_limit(p_limit);
+    LEFT JOIN LATERAL (
+        SELECT
+            r.reject_code,
+            sum(r.rejected_claims)::bigint AS rejected_claims
+        FROM reporting.monthly_pharmacy_reject_codes AS r
+        WHERE
+            (r.pharmacy_key = x.pharmacy_key OR (r.pharmacy_key IS NULL AND x.pharmacy_key IS NULL))
+            AND r.month BETWEEN date_trunc('month', p_from)::date AND p_to
+        GROUP BY r.reject_code
+        ORDER BY rejected_claims DESC, r.reject_code ASC
+        LIMIT 1
+    ) AS c ON TRUE
+    ORDER BY x.rejected_claims DESC, ph.npi ASC NULLS LAST;
 END;
 COMMENT ON FUNCTION reporting.rejections_by_pharmacy(date, date, integer) IS
 'Rejection analysis by pharmacy over the months starting in p_from..p_to: claims submitted and rejected, reject rate and the most frequent reject code, most rejected first (npi NULL: claims from an unknown pharmacy); at most p_limit rows.';

@@ -70,3 +70,15 @@ END;
 $$;
 COMMENT ON FUNCTION api.search_drugs(text, integer) IS
 'Drug search for people: p_query (1-200 characters) matched as word prefixes against names, strength, form and class (full-text search, so ''atorva 10'' finds ATORVASTATIN 10 MG) or by trigram word similarity to the brand or generic name (typos: ''atorvastatn''). Returns at most p_max_rows (1-1000) drugs, best first: text matches above similarity-only ones. Errors 22023 on an empty query or a bad max_rows.';
+REVOKE ALL ON FUNCTION api.search_drugs(text, integer) FROM public;
+
+-- EXECUTE for the roles of the security area that look drugs up, once they exist.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pbm_analyst')
+        AND EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pbm_admin')
+        AND EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pbm_pharmacy') THEN
+        GRANT EXECUTE ON FUNCTION api.search_drugs(text, integer) TO pbm_analyst, pbm_admin, pbm_pharmacy;
+    END IF;
+END;
+$$;

@@ -121,3 +121,31 @@ $$;
 COMMENT ON FUNCTION reporting.rotate_pseudonym_key() IS
 'Replaces the pseudonym key with a new random one and rebuilds reporting in full: every member and claim pseudonym changes (after a suspected disclosure, or to cut the link with extracts already handed out).';
 REVOKE ALL ON FUNCTION reporting.rotate_pseudonym_key() FROM public;
+
+-- The nightly ETL (role pbm_etl) refreshes reporting through this: REFRESH MATERIALIZED VIEW needs the
+-- views' owner, so the function runs as its owner (pbm_owner once the security area secures it).
+CREATE OR REPLACE FUNCTION api.refresh_reporting(p_full boolean DEFAULT FALSE)
+RETURNS TABLE (step text, rows_written bigint, seconds numeric)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, public
+BEGIN ATOMIC
+    SELECT
+        r.step,
+        r.rows_written,
+        r.seconds
+    FROM reporting.refresh(p_full) AS r;
+END;
+COMMENT ON FUNCTION api.refresh_reporting(boolean) IS
+'Brings reporting up to date (reporting.refresh: member pseudonyms, changed months of the claim fact, every materialized view concurrently), as the owner of reporting; p_full rebuilds every month. Returns one row per step with rows written and seconds. For the nightly ETL and administrators.';
+REVOKE ALL ON FUNCTION api.refresh_reporting(boolean) FROM public;
+
+-- EXECUTE for the roles of the security area, once they exist.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pbm_etl')
+        AND EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pbm_admin') THEN
+        GRANT EXECUTE ON FUNCTION api.refresh_reporting(boolean) TO pbm_etl, pbm_admin;
+    END IF;
+END;
+$$;

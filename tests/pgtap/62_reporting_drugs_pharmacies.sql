@@ -3,7 +3,7 @@
 -- savings, rejections by code, pharmacy and drug, pharmacy network performance. Numbers worked out by hand.
 \set ON_ERROR_STOP true
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 
 \ir ../fixtures/reporting_entities.sql
 \ir ../fixtures/reporting_claims.sql
@@ -32,18 +32,24 @@ SELECT results_eq(
     'top 3'
 );
 SELECT results_eq(
-    $$SELECT plan_code, rank, drug_name, paid_claims, gross_cost, cost_per_claim, cost_share_pct
+    $$SELECT year::int, plan_code, rank, drug_name, paid_claims, gross_cost, cost_per_claim, cost_share_pct
       FROM reporting.top_drugs_by_plan(p_limit => 4)$$,
     $$VALUES
-      ('RPT-A', 1::bigint, 'ELIQUIS', 4::bigint, 2000.00::numeric, 500.00::numeric, 88.42::numeric),
-      ('RPT-A', 2, 'LIPITOR', 1, 150.00, 150.00, 6.63),
-      ('RPT-A', 3, 'ATORVASTATIN CALCIUM', 5, 50.00, 10.00, 2.21),
-      ('RPT-A', 4, 'OXYCODONE HCL', 1, 40.00, 40.00, 1.77),
-      ('RPT-B', 1, 'ELIQUIS', 2, 1040.00, 520.00, 95.06),
-      ('RPT-B', 2, 'OXYCODONE HCL', 1, 30.00, 30.00, 2.74),
-      ('RPT-B', 3, 'ATORVASTATIN CALCIUM', 2, 24.00, 12.00, 2.19)$$,
-    'top drugs by plan (plan A 2262.00, plan B 1094.00); ties would be broken by NDC'
+      (2025, 'RPT-A', 1::bigint, 'ELIQUIS', 4::bigint, 2000.00::numeric, 500.00::numeric, 88.42::numeric),
+      (2025, 'RPT-A', 2, 'LIPITOR', 1, 150.00, 150.00, 6.63),
+      (2025, 'RPT-A', 3, 'ATORVASTATIN CALCIUM', 5, 50.00, 10.00, 2.21),
+      (2025, 'RPT-A', 4, 'OXYCODONE HCL', 1, 40.00, 40.00, 1.77),
+      (2025, 'RPT-B', 1, 'ELIQUIS', 2, 1040.00, 520.00, 95.06),
+      (2025, 'RPT-B', 2, 'OXYCODONE HCL', 1, 30.00, 30.00, 2.74),
+      (2025, 'RPT-B', 3, 'ATORVASTATIN CALCIUM', 2, 24.00, 12.00, 2.19)$$,
+    'top drugs by plan in the latest plan year (plan A 2262.00, plan B 1094.00); ties would be broken by NDC'
 );
+SELECT results_eq(
+    $$SELECT rank, drug_name, gross_cost FROM reporting.top_drugs(p_plan => 'RPT-B')$$,
+    $$VALUES (1::bigint, 'ELIQUIS', 1040.00::numeric), (2, 'OXYCODONE HCL', 30.00), (3, 'ATORVASTATIN CALCIUM', 24.00)$$,
+    'top drugs of one plan (read from the per-plan summary)'
+);
+SELECT is_empty($$SELECT * FROM reporting.top_drugs_by_plan(2024)$$, 'no plan year 2024 in the data');
 SELECT results_eq(
     $$SELECT * FROM reporting.therapeutic_class_spend()$$,
     $$VALUES

@@ -1,0 +1,24 @@
+-- Report: Claims with unusual cost, quantity or days supply
+-- Net paid claims whose unit cost, quantity or days supply is far from their drug's median that year:
+-- |robust z| > 3.5, robust z = 0.6745 (x - median) / MAD.
+-- Param from date: first date of service
+-- Param to date: last date of service
+-- Param metric choice(|unit_cost|quantity|days_supply): one metric; empty for all
+-- Param limit integer: most rows
+\if :{?from}
+\else
+\set from 2000-01-01
+\endif
+\if :{?to}
+\else
+\set to 2099-12-31
+\endif
+\if :{?metric}
+\else
+\set metric ''
+\endif
+\if :{?limit}
+\else
+\set limit 100
+\endif
+SELECT * FROM reporting.anomaly_claim_outliers(:'from', :'to', nullif(:'metric', ''), :'limit');
