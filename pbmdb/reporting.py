@@ -197,7 +197,8 @@ def refresh(conn: psycopg.Connection, *, full: bool = False) -> list[tuple[str, 
 
     For the nightly ETL: `from pbmdb.reporting import refresh; refresh(conn)` after the loads commit.
     """
-    rows = conn.execute("SELECT step, rows_written, seconds FROM api.refresh_reporting(%s)", [full]).fetchall()
+    query = "SELECT step, rows_written, seconds FROM api.refresh_reporting(%s)"
+    rows = conn.execute(query, [full]).fetchall()
     conn.commit()
     return rows
 
@@ -214,7 +215,8 @@ def _text(value) -> str:
 
 def _json_value(value):
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+        whole = value == value.to_integral_value() and value.as_tuple().exponent >= 0
+        return int(value) if whole else float(value)
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, list):
@@ -224,7 +226,8 @@ def _json_value(value):
 
 def render(columns: list[str], rows: list[tuple], fmt: str) -> str:
     if fmt == "json":
-        return json.dumps([{c: _json_value(v) for c, v in zip(columns, row)} for row in rows], indent=2) + "\n"
+        records = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+        return json.dumps(records, indent=2) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -240,7 +243,7 @@ def render(columns: list[str], rows: list[tuple], fmt: str) -> str:
 
     def line(values: list[str]) -> str:
         return "  ".join(
-            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)
+            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)
         ).rstrip()
 
     out = [line(columns), "  ".join("-" * w for w in widths)]

@@ -103,16 +103,8 @@ BEGIN
             c.transaction_response_status = 'D',
             c.reject_codes,
             CASE
-                WHEN c.plan_id IS NOT NULL AND d.ndc11 IS NOT NULL THEN EXISTS (
-                    SELECT FROM plan.benefit_designs AS bd
-                    INNER JOIN plan.formulary_entries AS fe ON bd.formulary_id = fe.formulary_id
-                    WHERE bd.plan_id = c.plan_id
-                        AND bd.plan_year = coalesce(c.plan_year, extract(YEAR FROM c.date_of_service))
-                        AND fe.ndc11 = d.ndc11
-                        AND NOT fe.is_excluded
-                        AND c.date_of_service >= fe.effective_date
-                        AND (fe.termination_date IS NULL OR c.date_of_service <= fe.termination_date)
-                )
+                WHEN c.plan_id IS NOT NULL AND d.ndc11 IS NOT NULL
+                    THEN coalesce(c.date_of_service <@ fe.covered, FALSE)
             END,
             c.tier,
             c.fill_number,
@@ -144,6 +136,20 @@ BEGIN
         CROSS JOIN reporting_private.pseudonym_key AS k
         LEFT JOIN reporting_private.member_keys AS mk ON c.member_id = mk.member_id
         LEFT JOIN drug.drugs AS d ON length(c.product_id) = 11 AND c.product_id::char(11) = d.ndc11
+        -- On formulary: the drug's entries (not excluded) in the formulary of the plan's benefit design for
+        -- the plan year cover the date of service. Hash joins: a lookup per claim would cost minutes.
+        LEFT JOIN plan.benefit_designs AS bd
+            ON c.plan_id = bd.plan_id
+            AND bd.plan_year = coalesce(c.plan_year, extract(YEAR FROM c.date_of_service)::smallint)
+        LEFT JOIN (
+            SELECT
+                e.formulary_id,
+                e.ndc11,
+                range_agg(daterange(e.effective_date, e.termination_date, '[]')) AS covered
+            FROM plan.formulary_entries AS e
+            WHERE NOT e.is_excluded
+            GROUP BY e.formulary_id, e.ndc11
+        ) AS fe ON bd.formulary_id = fe.formulary_id AND d.ndc11 = fe.ndc11
         WHERE c.transaction_code = 'B1'
             AND c.date_of_service >= v.month
             AND c.date_of_service < (v.month + interval '1 month')::date;

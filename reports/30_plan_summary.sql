@@ -556,7 +556,7 @@ BEGIN ATOMIC
         tr.rolling_3m_change,
         tr.rolling_3m_change_pct
     FROM trend AS tr
-    WHERE tr.month BETWEEN date_trunc('month', p_from)::date AND p_to
+    WHERE tr.month BETWEEN date_trunc('month', p_from::timestamp)::date AND p_to
     ORDER BY tr.month;
 END;
 COMMENT ON FUNCTION reporting.cost_trend(date, date, text) IS
@@ -600,7 +600,7 @@ BEGIN ATOMIC
     FROM reporting.monthly_plan_summary AS s
     CROSS JOIN selected AS sel
     WHERE
-        s.month BETWEEN date_trunc('month', p_from)::date AND p_to
+        s.month BETWEEN date_trunc('month', p_from::timestamp)::date AND p_to
         AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
     GROUP BY s.month
     ORDER BY s.month;
@@ -647,7 +647,7 @@ BEGIN ATOMIC
     FROM reporting.monthly_plan_summary AS s
     CROSS JOIN selected AS sel
     WHERE
-        s.month BETWEEN date_trunc('month', p_from)::date AND p_to
+        s.month BETWEEN date_trunc('month', p_from::timestamp)::date AND p_to
         AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
     GROUP BY s.month
     ORDER BY s.month;
@@ -703,7 +703,7 @@ BEGIN ATOMIC
     INNER JOIN reporting.dim_plan AS p ON s.plan_key = p.plan_key
     CROSS JOIN selected AS sel
     WHERE
-        s.month BETWEEN date_trunc('month', p_from)::date AND p_to
+        s.month BETWEEN date_trunc('month', p_from::timestamp)::date AND p_to
         AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
     GROUP BY p.plan_code
     ORDER BY p.plan_code;
@@ -786,7 +786,7 @@ BEGIN ATOMIC
         FROM reporting.monthly_reject_codes AS r
         CROSS JOIN selected AS sel
         WHERE
-            r.month BETWEEN date_trunc('month', p_from)::date AND p_to
+            r.month BETWEEN date_trunc('month', p_from::timestamp)::date AND p_to
             AND (sel.plan_key IS NULL OR r.plan_key = sel.plan_key)
     ),
 
@@ -797,7 +797,7 @@ BEGIN ATOMIC
         FROM reporting.monthly_plan_summary AS s
         CROSS JOIN selected AS sel
         WHERE
-            s.month BETWEEN date_trunc('month', p_from)::date AND p_to
+            s.month BETWEEN date_trunc('month', p_from::timestamp)::date AND p_to
             AND (sel.plan_key IS NULL OR s.plan_key = sel.plan_key)
     )
 

@@ -1,7 +1,9 @@
 -- Drug-level dashboards. monthly_drug_summary (month, plan, drug) is the finest grain; smaller summaries
 -- computed from it keep every dashboard query to a few thousand rows at 10 million claims: all plans per
 -- month and drug, per plan year and drug with its rank, per month and therapeutic class, per month and
--- brand/generic category. Reports: top drugs overall and by plan, spend by therapeutic class, generic vs
+-- brand/generic category, and running totals per drug (all plans, and per plan): the totals of any range
+-- of months are the running totals at its last month minus those at the month before its first, two
+-- index lookups of one row per drug instead of a sum over every month. Reports: top drugs overall and by plan, spend by therapeutic class, generic vs
 -- brand utilization, brand-to-generic savings, rejections by drug. Report functions read this file's views
 -- and the dimension views only.
 
@@ -16,6 +18,8 @@ DROP VIEW IF EXISTS reporting.generic_brand_utilization;
 DROP VIEW IF EXISTS reporting.therapeutic_class_spend;
 DROP VIEW IF EXISTS reporting.brand_generic_savings;
 DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_drug_reject_codes;
+DROP MATERIALIZED VIEW IF EXISTS reporting.plan_drug_running_totals;
+DROP MATERIALIZED VIEW IF EXISTS reporting.drug_running_totals;
 DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_category_summary;
 DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_class_summary;
 DROP MATERIALIZED VIEW IF EXISTS reporting.yearly_plan_drug_ranks;
@@ -93,6 +97,107 @@ COMMENT ON COLUMN reporting.monthly_drug_totals.plan_paid IS 'Paid by the plans'
 COMMENT ON COLUMN reporting.monthly_drug_totals.member_paid IS 'Paid by members';
 COMMENT ON COLUMN reporting.monthly_drug_totals.daw_prescriber_claims IS 'Net paid claims with DAW 1';
 COMMENT ON COLUMN reporting.monthly_drug_totals.daw_patient_claims IS 'Net paid claims with DAW 2';
+
+CREATE MATERIALIZED VIEW reporting.drug_running_totals AS
+WITH bounds AS (
+    SELECT
+        min(t.month) AS first_month,
+        max(t.month) AS last_month
+    FROM reporting.monthly_drug_totals AS t
+),
+
+calendar AS (
+    SELECT g.m::date AS month
+    FROM bounds AS b
+    CROSS JOIN LATERAL generate_series(b.first_month, b.last_month, interval '1 month') AS g (m)
+),
+
+drugs AS (
+    SELECT DISTINCT t.drug_key
+    FROM reporting.monthly_drug_totals AS t
+    WHERE t.drug_key IS NOT NULL
+)
+
+SELECT
+    c.month,
+    d.drug_key,
+    (sum(coalesce(t.claims_submitted, 0)) OVER w)::bigint AS claims_submitted,
+    (sum(coalesce(t.paid_claims, 0)) OVER w)::bigint AS paid_claims,
+    (sum(coalesce(t.rejected_claims, 0)) OVER w)::bigint AS rejected_claims,
+    sum(coalesce(t.units, 0)) OVER w AS units,
+    (sum(coalesce(t.days_supply, 0)) OVER w)::bigint AS days_supply,
+    sum(coalesce(t.gross_cost, 0)) OVER w AS gross_cost,
+    sum(coalesce(t.plan_paid, 0)) OVER w AS plan_paid,
+    sum(coalesce(t.member_paid, 0)) OVER w AS member_paid,
+    (sum(coalesce(t.daw_prescriber_claims, 0)) OVER w)::bigint AS daw_prescriber_claims,
+    (sum(coalesce(t.daw_patient_claims, 0)) OVER w)::bigint AS daw_patient_claims
+FROM calendar AS c
+CROSS JOIN drugs AS d
+LEFT JOIN reporting.monthly_drug_totals AS t ON c.month = t.month AND d.drug_key = t.drug_key
+WINDOW w AS (PARTITION BY d.drug_key ORDER BY c.month);
+CREATE UNIQUE INDEX drug_running_totals_key_idx ON reporting.drug_running_totals (month, drug_key);
+COMMENT ON MATERIALIZED VIEW reporting.drug_running_totals IS
+'Running totals per drug over all plans: for every month from the first to the last month of service and every catalog drug with claims, the totals from the first month through that one. Totals of months a..b = row of b minus row of the month before a.';
+COMMENT ON COLUMN reporting.drug_running_totals.month IS 'The month the totals run through (first day)';
+COMMENT ON COLUMN reporting.drug_running_totals.drug_key IS 'NDC-11 (dim_drug)';
+COMMENT ON COLUMN reporting.drug_running_totals.claims_submitted IS 'B1 transactions so far';
+COMMENT ON COLUMN reporting.drug_running_totals.paid_claims IS 'Net paid claims so far';
+COMMENT ON COLUMN reporting.drug_running_totals.rejected_claims IS 'Rejected claims so far';
+COMMENT ON COLUMN reporting.drug_running_totals.units IS 'Quantity dispensed so far';
+COMMENT ON COLUMN reporting.drug_running_totals.days_supply IS 'Days supply so far';
+COMMENT ON COLUMN reporting.drug_running_totals.gross_cost IS 'Allowed cost so far';
+COMMENT ON COLUMN reporting.drug_running_totals.plan_paid IS 'Paid by the plans so far';
+COMMENT ON COLUMN reporting.drug_running_totals.member_paid IS 'Paid by members so far';
+COMMENT ON COLUMN reporting.drug_running_totals.daw_prescriber_claims IS 'Net paid DAW 1 claims so far';
+COMMENT ON COLUMN reporting.drug_running_totals.daw_patient_claims IS 'Net paid DAW 2 claims so far';
+
+CREATE MATERIALIZED VIEW reporting.plan_drug_running_totals AS
+WITH bounds AS (
+    SELECT
+        min(s.month) AS first_month,
+        max(s.month) AS last_month
+    FROM reporting.monthly_drug_summary AS s
+),
+
+calendar AS (
+    SELECT g.m::date AS month
+    FROM bounds AS b
+    CROSS JOIN LATERAL generate_series(b.first_month, b.last_month, interval '1 month') AS g (m)
+),
+
+pairs AS (
+    SELECT DISTINCT
+        s.plan_key,
+        s.drug_key
+    FROM reporting.monthly_drug_summary AS s
+    WHERE s.plan_key IS NOT NULL AND s.drug_key IS NOT NULL
+)
+
+SELECT
+    p.plan_key,
+    c.month,
+    p.drug_key,
+    (sum(coalesce(s.paid_claims, 0)) OVER w)::bigint AS paid_claims,
+    sum(coalesce(s.units, 0)) OVER w AS units,
+    sum(coalesce(s.gross_cost, 0)) OVER w AS gross_cost,
+    (sum(coalesce(s.daw_prescriber_claims, 0)) OVER w)::bigint AS daw_prescriber_claims,
+    (sum(coalesce(s.daw_patient_claims, 0)) OVER w)::bigint AS daw_patient_claims
+FROM calendar AS c
+CROSS JOIN pairs AS p
+LEFT JOIN reporting.monthly_drug_summary AS s
+    ON c.month = s.month AND p.plan_key = s.plan_key AND p.drug_key = s.drug_key
+WINDOW w AS (PARTITION BY p.plan_key, p.drug_key ORDER BY c.month);
+CREATE UNIQUE INDEX plan_drug_running_totals_key_idx ON reporting.plan_drug_running_totals (plan_key, month, drug_key);
+COMMENT ON MATERIALIZED VIEW reporting.plan_drug_running_totals IS
+'Running totals per plan and drug, as drug_running_totals within each plan.';
+COMMENT ON COLUMN reporting.plan_drug_running_totals.plan_key IS 'Plan (dim_plan)';
+COMMENT ON COLUMN reporting.plan_drug_running_totals.month IS 'The month the totals run through (first day)';
+COMMENT ON COLUMN reporting.plan_drug_running_totals.drug_key IS 'NDC-11 (dim_drug)';
+COMMENT ON COLUMN reporting.plan_drug_running_totals.paid_claims IS 'Net paid claims so far';
+COMMENT ON COLUMN reporting.plan_drug_running_totals.units IS 'Quantity dispensed so far';
+COMMENT ON COLUMN reporting.plan_drug_running_totals.gross_cost IS 'Allowed cost so far';
+COMMENT ON COLUMN reporting.plan_drug_running_totals.daw_prescriber_claims IS 'Net paid DAW 1 claims so far';
+COMMENT ON COLUMN reporting.plan_drug_running_totals.daw_patient_claims IS 'Net paid DAW 2 claims so far';
 
 CREATE MATERIALIZED VIEW reporting.yearly_plan_drug_ranks AS
 WITH drugs AS (
@@ -216,8 +321,9 @@ SELECT
     c.gross_cost,
     round(c.gross_cost / c.paid_claims, 2) AS cost_per_claim,
     round(100.0 * c.paid_claims / sum(c.paid_claims) OVER (PARTITION BY c.month, c.plan_key), 2) AS claim_share_pct,
-    round(100 * c.gross_cost / nullif(sum(c.gross_cost) OVER (PARTITION BY c.month, c.plan_key), 0), 2)
-    AS cost_share_pct
+    round(
+        100 * c.gross_cost / nullif(sum(c.gross_cost) OVER (PARTITION BY c.month, c.plan_key), 0), 2
+    ) AS cost_share_pct
 FROM reporting.monthly_category_summary AS c
 LEFT JOIN plan.plans AS p ON c.plan_key = p.plan_id;
 COMMENT ON VIEW reporting.generic_brand_utilization IS
@@ -290,7 +396,10 @@ LEFT JOIN plan.plans AS p ON s.plan_key = p.plan_id
 WHERE
     d.multi_source_code = 'O'
     AND s.paid_claims > 0
-    AND EXISTS (SELECT FROM drug.drugs AS e WHERE e.drug_group = d.drug_group AND e.multi_source_code = 'Y');
+    AND EXISTS (
+        SELECT FROM drug.drugs AS e
+        WHERE e.drug_group = d.drug_group AND e.multi_source_code = 'Y'
+    );
 COMMENT ON VIEW reporting.brand_generic_savings IS
 'Brand-to-generic savings opportunities by month, plan and brand: net paid claims for multi-source brands (MONY O) whose drug group has a generic, priced at the generic group''s average allowed cost per unit in the same month (all plans). potential_savings is NULL when no generic of the group was paid that month.';
 COMMENT ON COLUMN reporting.brand_generic_savings.month IS 'First day of the month';
@@ -308,9 +417,10 @@ COMMENT ON COLUMN reporting.brand_generic_savings.generic_unit_cost IS 'Average 
 COMMENT ON COLUMN reporting.brand_generic_savings.generic_equivalent_cost IS 'brand_units x generic_unit_cost';
 COMMENT ON COLUMN reporting.brand_generic_savings.potential_savings IS 'brand_cost - generic_equivalent_cost';
 
--- The functions below read the all-plans summaries when p_plan is empty and the per-plan summary by its
--- plan index otherwise: one branch of each UNION ALL is cut at planning (p_plan is a constant once the
--- function is inlined), so a dashboard query reads only the rows it needs.
+-- Period totals per drug come from the running totals: the row of the last month minus the row of the
+-- month before the first (two index lookups). All plans read drug_running_totals, one plan
+-- plan_drug_running_totals: one branch of each UNION ALL is cut at planning (p_plan is a constant once
+-- the function is inlined).
 CREATE FUNCTION reporting.top_drugs(
     p_from date DEFAULT '2000-01-01',
     p_to date DEFAULT '2099-12-31',
@@ -333,31 +443,39 @@ RETURNS TABLE (
 LANGUAGE sql
 STABLE
 BEGIN ATOMIC
-    WITH drugs AS (
+    WITH bounds AS (
         SELECT
-            t.drug_key,
-            sum(t.paid_claims)::bigint AS paid_claims,
-            sum(t.units) AS units,
-            sum(t.gross_cost) AS gross_cost
-        FROM reporting.monthly_drug_totals AS t
-        WHERE
-            nullif(btrim(p_plan), '') IS NULL
-            AND t.month BETWEEN date_trunc('month', p_from)::date AND p_to
-            AND t.drug_key IS NOT NULL
-        GROUP BY t.drug_key
+            greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
+            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month
+        FROM reporting.drug_running_totals AS r
+    ),
+
+    drugs AS (
+        SELECT
+            hi.drug_key,
+            hi.paid_claims - coalesce(lo.paid_claims, 0) AS paid_claims,
+            hi.units - coalesce(lo.units, 0) AS units,
+            hi.gross_cost - coalesce(lo.gross_cost, 0) AS gross_cost
+        FROM bounds AS b
+        INNER JOIN reporting.drug_running_totals AS hi ON b.to_month = hi.month
+        LEFT JOIN reporting.drug_running_totals AS lo
+            ON (b.from_month - interval '1 month')::date = lo.month AND hi.drug_key = lo.drug_key
+        WHERE nullif(btrim(p_plan), '') IS NULL AND b.from_month <= b.to_month
         UNION ALL
         SELECT
-            s.drug_key,
-            sum(s.paid_claims)::bigint AS paid_claims,
-            sum(s.units) AS units,
-            sum(s.gross_cost) AS gross_cost
-        FROM reporting.monthly_drug_summary AS s
-        WHERE
-            nullif(btrim(p_plan), '') IS NOT NULL
-            AND s.plan_key = reporting.plan_key(p_plan)
-            AND s.month BETWEEN date_trunc('month', p_from)::date AND p_to
-            AND s.drug_key IS NOT NULL
-        GROUP BY s.drug_key
+            hi.drug_key,
+            hi.paid_claims - coalesce(lo.paid_claims, 0) AS paid_claims,
+            hi.units - coalesce(lo.units, 0) AS units,
+            hi.gross_cost - coalesce(lo.gross_cost, 0) AS gross_cost
+        FROM bounds AS b
+        INNER JOIN reporting.plan_drug_running_totals AS hi
+            ON b.to_month = hi.month AND reporting.plan_key(p_plan) = hi.plan_key
+        LEFT JOIN reporting.plan_drug_running_totals AS lo
+            ON
+                (b.from_month - interval '1 month')::date = lo.month
+                AND hi.plan_key = lo.plan_key
+                AND hi.drug_key = lo.drug_key
+        WHERE nullif(btrim(p_plan), '') IS NOT NULL AND b.from_month <= b.to_month
     ),
 
     ranked AS (
@@ -464,7 +582,7 @@ BEGIN ATOMIC
         FROM reporting.monthly_class_summary AS c
         CROSS JOIN selected AS sel
         WHERE
-            c.month BETWEEN date_trunc('month', p_from)::date AND p_to
+            c.month BETWEEN date_trunc('month', p_from::timestamp)::date AND p_to
             AND (sel.plan_key IS NULL OR c.plan_key = sel.plan_key)
         GROUP BY c.therapeutic_class
     )
@@ -515,7 +633,7 @@ BEGIN ATOMIC
         FROM reporting.monthly_category_summary AS c
         CROSS JOIN selected AS sel
         WHERE
-            c.month BETWEEN date_trunc('month', p_from)::date AND p_to
+            c.month BETWEEN date_trunc('month', p_from::timestamp)::date AND p_to
             AND (sel.plan_key IS NULL OR c.plan_key = sel.plan_key)
         GROUP BY c.mony_category
     )
@@ -557,77 +675,78 @@ RETURNS TABLE (
 LANGUAGE sql
 STABLE
 BEGIN ATOMIC
-    WITH generic_unit_cost AS (
+    WITH bounds AS (
+        SELECT
+            greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
+            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month
+        FROM reporting.drug_running_totals AS r
+    ),
+
+    all_plans AS (
+        SELECT
+            hi.drug_key,
+            hi.paid_claims - coalesce(lo.paid_claims, 0) AS paid_claims,
+            hi.units - coalesce(lo.units, 0) AS units,
+            hi.gross_cost - coalesce(lo.gross_cost, 0) AS gross_cost,
+            hi.daw_prescriber_claims - coalesce(lo.daw_prescriber_claims, 0) AS daw_prescriber_claims,
+            hi.daw_patient_claims - coalesce(lo.daw_patient_claims, 0) AS daw_patient_claims
+        FROM bounds AS b
+        INNER JOIN reporting.drug_running_totals AS hi ON b.to_month = hi.month
+        LEFT JOIN reporting.drug_running_totals AS lo
+            ON (b.from_month - interval '1 month')::date = lo.month AND hi.drug_key = lo.drug_key
+        WHERE b.from_month <= b.to_month
+    ),
+
+    generic_unit_cost AS (
         SELECT
             d.drug_group,
-            sum(t.gross_cost) / nullif(sum(t.units), 0) AS unit_cost
-        FROM reporting.monthly_drug_totals AS t
-        INNER JOIN reporting.dim_drug AS d ON t.drug_key = d.drug_key
-        WHERE
-            d.multi_source_code = 'Y'
-            AND t.paid_claims > 0
-            AND t.month BETWEEN date_trunc('month', p_from)::date AND p_to
+            sum(a.gross_cost) / nullif(sum(a.units), 0) AS unit_cost
+        FROM all_plans AS a
+        INNER JOIN reporting.dim_drug AS d ON a.drug_key = d.drug_key
+        WHERE d.multi_source_code = 'Y' AND a.paid_claims > 0
         GROUP BY d.drug_group
     ),
 
-    brand_months AS (
-        SELECT
-            t.drug_key,
-            t.paid_claims,
-            t.units,
-            t.gross_cost,
-            t.daw_prescriber_claims,
-            t.daw_patient_claims
-        FROM reporting.monthly_drug_totals AS t
-        WHERE
-            nullif(btrim(p_plan), '') IS NULL
-            AND t.month BETWEEN date_trunc('month', p_from)::date AND p_to
+    brand_totals AS (
+        SELECT a.*
+        FROM all_plans AS a
+        WHERE nullif(btrim(p_plan), '') IS NULL
         UNION ALL
         SELECT
-            s.drug_key,
-            s.paid_claims,
-            s.units,
-            s.gross_cost,
-            s.daw_prescriber_claims,
-            s.daw_patient_claims
-        FROM reporting.monthly_drug_summary AS s
-        WHERE
-            nullif(btrim(p_plan), '') IS NOT NULL
-            AND s.plan_key = reporting.plan_key(p_plan)
-            AND s.month BETWEEN date_trunc('month', p_from)::date AND p_to
-    ),
-
-    brands AS (
-        SELECT
-            b.drug_key,
-            sum(b.paid_claims)::bigint AS brand_claims,
-            sum(b.units) AS brand_units,
-            sum(b.gross_cost) AS brand_cost,
-            sum(b.daw_prescriber_claims)::bigint AS daw_prescriber_claims,
-            sum(b.daw_patient_claims)::bigint AS daw_patient_claims
-        FROM brand_months AS b
-        INNER JOIN reporting.dim_drug AS d ON b.drug_key = d.drug_key
-        WHERE d.multi_source_code = 'O' AND d.has_generic_equivalent
-        GROUP BY b.drug_key
-        HAVING sum(b.paid_claims) > 0
+            hi.drug_key,
+            hi.paid_claims - coalesce(lo.paid_claims, 0) AS paid_claims,
+            hi.units - coalesce(lo.units, 0) AS units,
+            hi.gross_cost - coalesce(lo.gross_cost, 0) AS gross_cost,
+            hi.daw_prescriber_claims - coalesce(lo.daw_prescriber_claims, 0) AS daw_prescriber_claims,
+            hi.daw_patient_claims - coalesce(lo.daw_patient_claims, 0) AS daw_patient_claims
+        FROM bounds AS b
+        INNER JOIN reporting.plan_drug_running_totals AS hi
+            ON b.to_month = hi.month AND reporting.plan_key(p_plan) = hi.plan_key
+        LEFT JOIN reporting.plan_drug_running_totals AS lo
+            ON
+                (b.from_month - interval '1 month')::date = lo.month
+                AND hi.plan_key = lo.plan_key
+                AND hi.drug_key = lo.drug_key
+        WHERE nullif(btrim(p_plan), '') IS NOT NULL AND b.from_month <= b.to_month
     )
 
     SELECT
-        b.drug_key,
+        bt.drug_key,
         d.drug_name,
         d.drug_group,
-        b.brand_claims,
-        b.brand_units,
-        b.brand_cost,
-        b.daw_prescriber_claims,
-        b.daw_patient_claims,
+        bt.paid_claims AS brand_claims,
+        bt.units AS brand_units,
+        bt.gross_cost AS brand_cost,
+        bt.daw_prescriber_claims,
+        bt.daw_patient_claims,
         round(g.unit_cost, 5) AS generic_unit_cost,
-        round(b.brand_units * g.unit_cost, 2) AS generic_equivalent_cost,
-        b.brand_cost - round(b.brand_units * g.unit_cost, 2) AS potential_savings
-    FROM brands AS b
-    INNER JOIN reporting.dim_drug AS d ON b.drug_key = d.drug_key
+        round(bt.units * g.unit_cost, 2) AS generic_equivalent_cost,
+        bt.gross_cost - round(bt.units * g.unit_cost, 2) AS potential_savings
+    FROM brand_totals AS bt
+    INNER JOIN reporting.dim_drug AS d ON bt.drug_key = d.drug_key
     LEFT JOIN generic_unit_cost AS g ON d.drug_group = g.drug_group
-    ORDER BY potential_savings DESC NULLS LAST, b.drug_key ASC
+    WHERE d.multi_source_code = 'O' AND d.has_generic_equivalent AND bt.paid_claims > 0
+    ORDER BY potential_savings DESC NULLS LAST, bt.drug_key ASC
     LIMIT reporting.row_limit(p_limit);
 END;
 COMMENT ON FUNCTION reporting.brand_generic_savings(date, date, text, integer) IS
@@ -650,16 +769,24 @@ RETURNS TABLE (
 LANGUAGE sql
 STABLE
 BEGIN ATOMIC
-    WITH drugs AS (
+    WITH bounds AS (
         SELECT
-            t.drug_key,
-            sum(t.claims_submitted)::bigint AS claims_submitted,
-            sum(t.rejected_claims)::bigint AS rejected_claims
-        FROM reporting.monthly_drug_totals AS t
-        WHERE t.month BETWEEN date_trunc('month', p_from)::date AND p_to
-        GROUP BY t.drug_key
-        HAVING sum(t.rejected_claims) > 0
-        ORDER BY rejected_claims DESC, t.drug_key ASC NULLS LAST
+            greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
+            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month
+        FROM reporting.drug_running_totals AS r
+    ),
+
+    drugs AS (
+        SELECT
+            hi.drug_key,
+            hi.claims_submitted - coalesce(lo.claims_submitted, 0) AS claims_submitted,
+            hi.rejected_claims - coalesce(lo.rejected_claims, 0) AS rejected_claims
+        FROM bounds AS b
+        INNER JOIN reporting.drug_running_totals AS hi ON b.to_month = hi.month
+        LEFT JOIN reporting.drug_running_totals AS lo
+            ON (b.from_month - interval '1 month')::date = lo.month AND hi.drug_key = lo.drug_key
+        WHERE b.from_month <= b.to_month AND hi.rejected_claims - coalesce(lo.rejected_claims, 0) > 0
+        ORDER BY rejected_claims DESC, hi.drug_key ASC
         LIMIT reporting.row_limit(p_limit)
     )
 
@@ -672,20 +799,20 @@ BEGIN ATOMIC
         c.reject_code AS top_reject_code,
         c.rejected_claims AS top_reject_code_claims
     FROM drugs AS dr
-    LEFT JOIN reporting.dim_drug AS d ON dr.drug_key = d.drug_key
+    INNER JOIN reporting.dim_drug AS d ON dr.drug_key = d.drug_key
     LEFT JOIN LATERAL (
         SELECT
             r.reject_code,
             sum(r.rejected_claims)::bigint AS rejected_claims
         FROM reporting.monthly_drug_reject_codes AS r
         WHERE
-            (r.drug_key = dr.drug_key OR (r.drug_key IS NULL AND dr.drug_key IS NULL))
-            AND r.month BETWEEN date_trunc('month', p_from)::date AND p_to
+            r.drug_key = dr.drug_key
+            AND r.month BETWEEN date_trunc('month', p_from::timestamp)::date AND p_to
         GROUP BY r.reject_code
         ORDER BY rejected_claims DESC, r.reject_code ASC
         LIMIT 1
     ) AS c ON TRUE
-    ORDER BY dr.rejected_claims DESC, dr.drug_key ASC NULLS LAST;
+    ORDER BY dr.rejected_claims DESC, dr.drug_key ASC;
 END;
 COMMENT ON FUNCTION reporting.rejections_by_drug(date, date, integer) IS
-'Rejection analysis by drug over the months starting in p_from..p_to: claims submitted and rejected, reject rate and the most frequent reject code, most rejected first (drug_key NULL: products not in the catalog); at most p_limit rows.';
+'Rejection analysis by catalog drug over the months starting in p_from..p_to: claims submitted and rejected, reject rate and the most frequent reject code, most rejected first; at most p_limit rows. (Claims for NDCs not in the catalog: rejections_by_code, monthly_drug_totals with drug_key NULL.)';

@@ -1,9 +1,12 @@
 -- Pharmacy network performance (volume, cost per claim, reject rate, generic rate per pharmacy and month)
--- and rejection analysis by pharmacy. Report functions read this file's views and the dimension views.
+-- and rejection analysis by pharmacy. Period totals per pharmacy come from running totals (the row of the
+-- last month minus the row of the month before the first). Report functions read this file's views and
+-- the dimension views.
 
 DROP FUNCTION IF EXISTS reporting.pharmacy_network_performance(date, date, text, integer);
 DROP FUNCTION IF EXISTS reporting.rejections_by_pharmacy(date, date, integer);
 DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_pharmacy_reject_codes;
+DROP MATERIALIZED VIEW IF EXISTS reporting.pharmacy_running_totals;
 DROP VIEW IF EXISTS reporting.pharmacy_network_performance;
 DROP MATERIALIZED VIEW IF EXISTS reporting.monthly_pharmacy_summary;
 
@@ -86,6 +89,55 @@ COMMENT ON COLUMN reporting.pharmacy_network_performance.generic_rate_pct IS '10
 COMMENT ON COLUMN reporting.pharmacy_network_performance.reversal_rate_pct IS '100 x reversed / (net paid + reversed) claims';
 COMMENT ON COLUMN reporting.pharmacy_network_performance.avg_days_supply IS 'Average days supply of net paid claims';
 
+CREATE MATERIALIZED VIEW reporting.pharmacy_running_totals AS
+WITH bounds AS (
+    SELECT
+        min(s.month) AS first_month,
+        max(s.month) AS last_month
+    FROM reporting.monthly_pharmacy_summary AS s
+),
+
+calendar AS (
+    SELECT g.m::date AS month
+    FROM bounds AS b
+    CROSS JOIN LATERAL generate_series(b.first_month, b.last_month, interval '1 month') AS g (m)
+),
+
+pharmacies AS (
+    SELECT DISTINCT s.pharmacy_key
+    FROM reporting.monthly_pharmacy_summary AS s
+    WHERE s.pharmacy_key IS NOT NULL
+)
+
+SELECT
+    c.month,
+    ph.pharmacy_key,
+    (sum(coalesce(s.claims_submitted, 0)) OVER w)::bigint AS claims_submitted,
+    (sum(coalesce(s.paid_claims, 0)) OVER w)::bigint AS paid_claims,
+    (sum(coalesce(s.rejected_claims, 0)) OVER w)::bigint AS rejected_claims,
+    (sum(coalesce(s.reversed_claims, 0)) OVER w)::bigint AS reversed_claims,
+    sum(coalesce(s.gross_cost, 0)) OVER w AS gross_cost,
+    (sum(coalesce(s.generic_claims, 0)) OVER w)::bigint AS generic_claims,
+    (sum(coalesce(s.brand_claims, 0)) OVER w)::bigint AS brand_claims,
+    (sum(coalesce(s.days_supply, 0)) OVER w)::bigint AS days_supply
+FROM calendar AS c
+CROSS JOIN pharmacies AS ph
+LEFT JOIN reporting.monthly_pharmacy_summary AS s ON c.month = s.month AND ph.pharmacy_key = s.pharmacy_key
+WINDOW w AS (PARTITION BY ph.pharmacy_key ORDER BY c.month);
+CREATE UNIQUE INDEX pharmacy_running_totals_key_idx ON reporting.pharmacy_running_totals (month, pharmacy_key);
+COMMENT ON MATERIALIZED VIEW reporting.pharmacy_running_totals IS
+'Running totals per known pharmacy: for every month from the first to the last month of service, the totals from the first month through that one. Totals of months a..b = row of b minus row of the month before a.';
+COMMENT ON COLUMN reporting.pharmacy_running_totals.month IS 'The month the totals run through (first day)';
+COMMENT ON COLUMN reporting.pharmacy_running_totals.pharmacy_key IS 'Pharmacy (dim_pharmacy)';
+COMMENT ON COLUMN reporting.pharmacy_running_totals.claims_submitted IS 'B1 transactions so far';
+COMMENT ON COLUMN reporting.pharmacy_running_totals.paid_claims IS 'Net paid claims so far';
+COMMENT ON COLUMN reporting.pharmacy_running_totals.rejected_claims IS 'Rejected claims so far';
+COMMENT ON COLUMN reporting.pharmacy_running_totals.reversed_claims IS 'Reversed claims so far';
+COMMENT ON COLUMN reporting.pharmacy_running_totals.gross_cost IS 'Allowed cost of net paid claims so far';
+COMMENT ON COLUMN reporting.pharmacy_running_totals.generic_claims IS 'Net paid generic claims so far';
+COMMENT ON COLUMN reporting.pharmacy_running_totals.brand_claims IS 'Net paid brand claims so far';
+COMMENT ON COLUMN reporting.pharmacy_running_totals.days_supply IS 'Days supply of net paid claims so far';
+
 CREATE MATERIALIZED VIEW reporting.monthly_pharmacy_reject_codes AS
 SELECT
     f.month,
@@ -132,22 +184,29 @@ RETURNS TABLE (
 LANGUAGE sql
 STABLE
 BEGIN ATOMIC
-    WITH pharmacies AS (
+    WITH bounds AS (
         SELECT
-            s.pharmacy_key,
-            sum(s.claims_submitted)::bigint AS claims_submitted,
-            sum(s.paid_claims)::bigint AS paid_claims,
-            sum(s.rejected_claims)::bigint AS rejected_claims,
-            sum(s.reversed_claims)::bigint AS reversed_claims,
-            sum(s.gross_cost) AS gross_cost,
-            sum(s.generic_claims)::bigint AS generic_claims,
-            sum(s.brand_claims)::bigint AS brand_claims,
-            sum(s.days_supply)::bigint AS days_supply
-        FROM reporting.monthly_pharmacy_summary AS s
-        WHERE
-            s.month BETWEEN date_trunc('month', p_from)::date
-            AND p_to
-        GROUP BY s.pharmacy_key
+            greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
+            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month
+        FROM reporting.pharmacy_running_totals AS r
+    ),
+
+    pharmacies AS (
+        SELECT
+            hi.pharmacy_key,
+            hi.claims_submitted - coalesce(lo.claims_submitted, 0) AS claims_submitted,
+            hi.paid_claims - coalesce(lo.paid_claims, 0) AS paid_claims,
+            hi.rejected_claims - coalesce(lo.rejected_claims, 0) AS rejected_claims,
+            hi.reversed_claims - coalesce(lo.reversed_claims, 0) AS reversed_claims,
+            hi.gross_cost - coalesce(lo.gross_cost, 0) AS gross_cost,
+            hi.generic_claims - coalesce(lo.generic_claims, 0) AS generic_claims,
+            hi.brand_claims - coalesce(lo.brand_claims, 0) AS brand_claims,
+            hi.days_supply - coalesce(lo.days_supply, 0) AS days_supply
+        FROM bounds AS b
+        INNER JOIN reporting.pharmacy_running_totals AS hi ON b.to_month = hi.month
+        LEFT JOIN reporting.pharmacy_running_totals AS lo
+            ON (b.from_month - interval '1 month')::date = lo.month AND hi.pharmacy_key = lo.pharmacy_key
+        WHERE b.from_month <= b.to_month
     )
 
     SELECT
@@ -166,7 +225,8 @@ BEGIN ATOMIC
     FROM pharmacies AS x
     INNER JOIN reporting.dim_pharmacy AS ph ON x.pharmacy_key = ph.pharmacy_key
     WHERE
-        p_pharmacy_type IS NULL
+        x.claims_submitted > 0
+        AND p_pharmacy_type IS NULL
         OR p_pharmacy_type = ''
         OR ph.pharmacy_type = p_pharmacy_type
     ORDER BY x.claims_submitted DESC, ph.npi ASC
@@ -192,16 +252,24 @@ RETURNS TABLE (
 LANGUAGE sql
 STABLE
 BEGIN ATOMIC
-    WITH pharmacies AS (
+    WITH bounds AS (
         SELECT
-            s.pharmacy_key,
-            sum(s.claims_submitted)::bigint AS claims_submitted,
-            sum(s.rejected_claims)::bigint AS rejected_claims
-        FROM reporting.monthly_pharmacy_summary AS s
-        WHERE s.month BETWEEN date_trunc('month', p_from)::date AND p_to
-        GROUP BY s.pharmacy_key
-        HAVING sum(s.rejected_claims) > 0
-        ORDER BY rejected_claims DESC, s.pharmacy_key ASC NULLS LAST
+            greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
+            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month
+        FROM reporting.pharmacy_running_totals AS r
+    ),
+
+    pharmacies AS (
+        SELECT
+            hi.pharmacy_key,
+            hi.claims_submitted - coalesce(lo.claims_submitted, 0) AS claims_submitted,
+            hi.rejected_claims - coalesce(lo.rejected_claims, 0) AS rejected_claims
+        FROM bounds AS b
+        INNER JOIN reporting.pharmacy_running_totals AS hi ON b.to_month = hi.month
+        LEFT JOIN reporting.pharmacy_running_totals AS lo
+            ON (b.from_month - interval '1 month')::date = lo.month AND hi.pharmacy_key = lo.pharmacy_key
+        WHERE b.from_month <= b.to_month AND hi.rejected_claims - coalesce(lo.rejected_claims, 0) > 0
+        ORDER BY rejected_claims DESC, hi.pharmacy_key ASC
         LIMIT reporting.row_limit(p_limit)
     )
 
@@ -214,20 +282,20 @@ BEGIN ATOMIC
         c.reject_code AS top_reject_code,
         c.rejected_claims AS top_reject_code_claims
     FROM pharmacies AS x
-    LEFT JOIN reporting.dim_pharmacy AS ph ON x.pharmacy_key = ph.pharmacy_key
+    INNER JOIN reporting.dim_pharmacy AS ph ON x.pharmacy_key = ph.pharmacy_key
     LEFT JOIN LATERAL (
         SELECT
             r.reject_code,
             sum(r.rejected_claims)::bigint AS rejected_claims
         FROM reporting.monthly_pharmacy_reject_codes AS r
         WHERE
-            (r.pharmacy_key = x.pharmacy_key OR (r.pharmacy_key IS NULL AND x.pharmacy_key IS NULL))
-            AND r.month BETWEEN date_trunc('month', p_from)::date AND p_to
+            r.pharmacy_key = x.pharmacy_key
+            AND r.month BETWEEN date_trunc('month', p_from::timestamp)::date AND p_to
         GROUP BY r.reject_code
         ORDER BY rejected_claims DESC, r.reject_code ASC
         LIMIT 1
     ) AS c ON TRUE
-    ORDER BY x.rejected_claims DESC, ph.npi ASC NULLS LAST;
+    ORDER BY x.rejected_claims DESC, ph.npi ASC;
 END;
 COMMENT ON FUNCTION reporting.rejections_by_pharmacy(date, date, integer) IS
-'Rejection analysis by pharmacy over the months starting in p_from..p_to: claims submitted and rejected, reject rate and the most frequent reject code, most rejected first (npi NULL: claims from an unknown pharmacy); at most p_limit rows.';
+'Rejection analysis by pharmacy over the months starting in p_from..p_to: claims submitted and rejected, reject rate and the most frequent reject code, most rejected first (ties: the pharmacy first known); at most p_limit rows. Claims from an unknown pharmacy: rejections_by_code.';

@@ -126,7 +126,7 @@ BEGIN ATOMIC
         t.p90_turnaround_hours,
         t.max_turnaround_hours
     FROM reporting.monthly_pa_turnaround AS t
-    WHERE t.received_month BETWEEN date_trunc('month', p_from)::date AND p_to
+    WHERE t.received_month BETWEEN date_trunc('month', p_from::timestamp)::date AND p_to
     ORDER BY t.received_month, t.urgency;
 END;
 COMMENT ON FUNCTION reporting.pa_turnaround(date, date) IS

@@ -144,7 +144,7 @@ BEGIN ATOMIC
         m.m3p_claims,
         m.likely_to_benefit_notices
     FROM reporting.monthly_m3p_participation AS m
-    WHERE m.month BETWEEN date_trunc('month', p_from)::date AND p_to
+    WHERE m.month BETWEEN date_trunc('month', p_from::timestamp)::date AND p_to
     ORDER BY m.month;
 END;
 COMMENT ON FUNCTION reporting.m3p_participation(date, date) IS

@@ -39,7 +39,8 @@ COMMENT ON COLUMN reporting.anomaly_duplicate_claims.ndcs IS 'Distinct NDCs disp
 COMMENT ON COLUMN reporting.anomaly_duplicate_claims.gross_cost IS 'Their allowed cost';
 COMMENT ON COLUMN reporting.anomaly_duplicate_claims.claim_keys IS 'The claims (fact_claims.claim_key)';
 
--- Per drug and calendar year, each net paid claim's unit cost (allowed cost / quantity), quantity and
+-- Per drug and calendar year, each net paid claim's unit cost (ingredient cost paid / quantity: the
+-- dispensing fee would make small fills look dear), quantity and
 -- days supply against the median of that drug's claims: robust z = 0.6745 (x - median) / MAD
 -- (mean absolute deviation x 1.253314 when the MAD is 0). Only drugs with 5+ claims in the year.
 CREATE MATERIALIZED VIEW reporting.anomaly_claim_outliers AS
@@ -58,7 +59,7 @@ WITH observations AS (
     CROSS JOIN
         LATERAL (
             VALUES
-            ('unit_cost', round(f.gross_cost / f.quantity_dispensed, 5)),
+            ('unit_cost', round(f.ingredient_cost_paid / f.quantity_dispensed, 5)),
             ('quantity', f.quantity_dispensed),
             ('days_supply', f.days_supply::numeric)
         ) AS m (metric, value)
@@ -119,6 +120,10 @@ FROM scored AS s
 WHERE abs(s.robust_z) > 3.5;
 CREATE UNIQUE INDEX anomaly_claim_outliers_key_idx ON reporting.anomaly_claim_outliers (claim_key, metric);
 CREATE INDEX anomaly_claim_outliers_date_idx ON reporting.anomaly_claim_outliers (date_key);
+-- The report's order: the most extreme first, read from the index with no sort.
+CREATE INDEX anomaly_claim_outliers_extreme_idx ON reporting.anomaly_claim_outliers (
+    abs(robust_z) DESC, date_key, claim_key, metric
+);
 COMMENT ON MATERIALIZED VIEW reporting.anomaly_claim_outliers IS
 'Net paid claims whose unit cost, quantity or days supply is unusual for their drug that year: |robust z| > 3.5, where robust z = 0.6745 (x - median) / MAD over the drug''s net paid claims of the year (mean absolute deviation x 1.253314 instead when the MAD is 0; drugs with fewer than 5 claims are not scored).';
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.claim_key IS 'Claim pseudonym (fact_claims)';
@@ -128,7 +133,7 @@ COMMENT ON COLUMN reporting.anomaly_claim_outliers.member_key IS 'Member pseudon
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.plan_key IS 'Plan (dim_plan)';
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.pharmacy_key IS 'Pharmacy (dim_pharmacy)';
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.drug_key IS 'NDC-11 (dim_drug)';
-COMMENT ON COLUMN reporting.anomaly_claim_outliers.metric IS 'unit_cost (allowed cost / quantity), quantity (dispensed) or days_supply';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.metric IS 'unit_cost (ingredient cost paid / quantity, the fee left out), quantity (dispensed) or days_supply';
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.value IS 'The claim''s value of the metric';
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.peer_claims IS 'Net paid claims of the drug in the year';
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.median IS 'Their median';

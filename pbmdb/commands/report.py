@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -37,13 +38,15 @@ def report():
 )
 def list_reports():
     for r in rpt.list_reports():
-        chart = "  [chart: pbm report plot]" if r.chart else ""
-        click.echo(f"{r.name}{chart}")
-        click.echo(f"    {r.title}. {r.description}")
+        chart = "   (chart: pbm report plot)" if r.chart else ""
+        click.echo(f"{r.name}: {r.title}{chart}")
+        for line in textwrap.wrap(r.description, 100):
+            click.echo(f"    {line}")
+        width = max((len(p.name) for p in r.params), default=0)
         for p in r.params:
-            default = p.default if p.default != "" else "(empty)"
-            kind = f"one of {', '.join(c or '(empty)' for c in p.choices)}" if p.choices else p.type
-            click.echo(f"    --param {p.name}=...  {p.help} [{kind}; default {default}]")
+            default = p.default if p.default != "" else "empty"
+            kind = "|".join(c or "(empty)" for c in p.choices) if p.choices else p.type
+            click.echo(f"    --param {p.name:<{width}}  {p.help} ({kind}, default {default})")
         click.echo("")
 
 
@@ -65,7 +68,9 @@ def _load(name: str, params: tuple[str, ...]) -> tuple[rpt.Report, dict[str, str
 @click.argument("name")
 @PARAM_OPTION
 @click.option("--format", "fmt", default="table", metavar="table|csv|json", help="Output format (table).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout."
+)
 @pass_ctx
 def run(ctx: Context, name: str, params: tuple[str, ...], fmt: str, out: Path | None):
     if fmt not in rpt.FORMATS:
@@ -86,9 +91,9 @@ def run(ctx: Context, name: str, params: tuple[str, ...], fmt: str, out: Path | 
 
 @report.command(
     "refresh",
-    help="Bring the reporting schema up to date: member pseudonyms, the months of the claim fact whose claims "
-    "changed, then every materialized view concurrently (BI sessions keep reading), in one transaction. "
-    "The nightly ETL calls the same (pbmdb.reporting.refresh, SQL api.refresh_reporting()).\n\n"
+    help="Bring the reporting schema up to date: member pseudonyms, the months of the claim fact whose "
+    "claims changed, then every materialized view concurrently (BI sessions keep reading), in one "
+    "transaction. The nightly ETL calls the same (pbmdb.reporting.refresh, SQL api.refresh_reporting()).\n\n"
     + example("pbm report refresh\npbm report refresh --full     # rebuild every month of the fact"),
 )
 @click.option("--full", is_flag=True, help="Rebuild every month of the claim fact, changed or not.")
@@ -146,7 +151,9 @@ def plot(ctx: Context, name: str, params: tuple[str, ...], out: Path):
 )
 @click.option("--claims", default=10_000_000, show_default=True, type=int, help="Claims to generate.")
 @click.option("--members", default=None, type=int, help="Members (default claims / 20).")
-@click.option("--months", default=24, show_default=True, type=int, help="Months of service, ending last month.")
+@click.option(
+    "--months", default=24, show_default=True, type=int, help="Months of service, ending last month."
+)
 @click.option("--runs", default=10, show_default=True, type=int, help="Timed runs of each report.")
 @click.option("--keep", is_flag=True, help="Keep the benchmark database afterwards.")
 @pass_ctx

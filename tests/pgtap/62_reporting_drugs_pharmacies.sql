@@ -3,7 +3,7 @@
 -- savings, rejections by code, pharmacy and drug, pharmacy network performance. Numbers worked out by hand.
 \set ON_ERROR_STOP true
 BEGIN;
-SELECT plan(16);
+SELECT plan(18);
 
 \ir ../fixtures/reporting_entities.sql
 \ir ../fixtures/reporting_claims.sql
@@ -46,10 +46,18 @@ SELECT results_eq(
 );
 SELECT results_eq(
     $$SELECT rank, drug_name, gross_cost FROM reporting.top_drugs(p_plan => 'RPT-B')$$,
-    $$VALUES (1::bigint, 'ELIQUIS', 1040.00::numeric), (2, 'OXYCODONE HCL', 30.00), (3, 'ATORVASTATIN CALCIUM', 24.00)$$,
+    $$VALUES (1::bigint, 'ELIQUIS', 1040.00::numeric), (2, 'OXYCODONE HCL', 30.00),
+             (3, 'ATORVASTATIN CALCIUM', 24.00)$$,
     'top drugs of one plan (read from the per-plan summary)'
 );
 SELECT is_empty($$SELECT * FROM reporting.top_drugs_by_plan(2024)$$, 'no plan year 2024 in the data');
+SELECT results_eq(
+    $$SELECT rank, drug_name, paid_claims, gross_cost
+      FROM reporting.top_drugs('2025-02-01', '2025-03-31', p_limit => 2)$$,
+    $$VALUES (1::bigint, 'ELIQUIS', 3::bigint, 1520.00::numeric), (2, 'OXYCODONE HCL', 2, 70.00)$$,
+    'top drugs of February and March: Eliquis A07 + B03 + A12 = 500 + 520 + 500; oxycodone A08 + B06 = 40 + 30'
+);
+SELECT is_empty($$SELECT * FROM reporting.top_drugs('2030-01-01', '2030-12-31')$$, 'a period without claims: no rows');
 SELECT results_eq(
     $$SELECT * FROM reporting.therapeutic_class_spend()$$,
     $$VALUES
