@@ -446,7 +446,9 @@ BEGIN ATOMIC
     WITH bounds AS (
         SELECT
             greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
-            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month
+            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month,
+            (greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month')::date
+            AS before_month
         FROM reporting.drug_running_totals AS r
     ),
 
@@ -458,8 +460,11 @@ BEGIN ATOMIC
             hi.gross_cost - coalesce(lo.gross_cost, 0) AS gross_cost
         FROM bounds AS b
         INNER JOIN reporting.drug_running_totals AS hi ON b.to_month = hi.month
-        LEFT JOIN reporting.drug_running_totals AS lo
-            ON (b.from_month - interval '1 month')::date = lo.month AND hi.drug_key = lo.drug_key
+        LEFT JOIN (
+            SELECT r.*
+            FROM bounds AS bb
+            INNER JOIN reporting.drug_running_totals AS r ON bb.before_month = r.month
+        ) AS lo ON hi.drug_key = lo.drug_key
         WHERE nullif(btrim(p_plan), '') IS NULL AND b.from_month <= b.to_month
         UNION ALL
         SELECT
@@ -470,11 +475,12 @@ BEGIN ATOMIC
         FROM bounds AS b
         INNER JOIN reporting.plan_drug_running_totals AS hi
             ON b.to_month = hi.month AND reporting.plan_key(p_plan) = hi.plan_key
-        LEFT JOIN reporting.plan_drug_running_totals AS lo
-            ON
-                (b.from_month - interval '1 month')::date = lo.month
-                AND hi.plan_key = lo.plan_key
-                AND hi.drug_key = lo.drug_key
+        LEFT JOIN (
+            SELECT r.*
+            FROM bounds AS bb
+            INNER JOIN reporting.plan_drug_running_totals AS r
+                ON bb.before_month = r.month AND reporting.plan_key(p_plan) = r.plan_key
+        ) AS lo ON hi.drug_key = lo.drug_key
         WHERE nullif(btrim(p_plan), '') IS NOT NULL AND b.from_month <= b.to_month
     ),
 
@@ -678,7 +684,9 @@ BEGIN ATOMIC
     WITH bounds AS (
         SELECT
             greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
-            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month
+            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month,
+            (greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month')::date
+            AS before_month
         FROM reporting.drug_running_totals AS r
     ),
 
@@ -692,8 +700,11 @@ BEGIN ATOMIC
             hi.daw_patient_claims - coalesce(lo.daw_patient_claims, 0) AS daw_patient_claims
         FROM bounds AS b
         INNER JOIN reporting.drug_running_totals AS hi ON b.to_month = hi.month
-        LEFT JOIN reporting.drug_running_totals AS lo
-            ON (b.from_month - interval '1 month')::date = lo.month AND hi.drug_key = lo.drug_key
+        LEFT JOIN (
+            SELECT r.*
+            FROM bounds AS bb
+            INNER JOIN reporting.drug_running_totals AS r ON bb.before_month = r.month
+        ) AS lo ON hi.drug_key = lo.drug_key
         WHERE b.from_month <= b.to_month
     ),
 
@@ -722,11 +733,12 @@ BEGIN ATOMIC
         FROM bounds AS b
         INNER JOIN reporting.plan_drug_running_totals AS hi
             ON b.to_month = hi.month AND reporting.plan_key(p_plan) = hi.plan_key
-        LEFT JOIN reporting.plan_drug_running_totals AS lo
-            ON
-                (b.from_month - interval '1 month')::date = lo.month
-                AND hi.plan_key = lo.plan_key
-                AND hi.drug_key = lo.drug_key
+        LEFT JOIN (
+            SELECT r.*
+            FROM bounds AS bb
+            INNER JOIN reporting.plan_drug_running_totals AS r
+                ON bb.before_month = r.month AND reporting.plan_key(p_plan) = r.plan_key
+        ) AS lo ON hi.drug_key = lo.drug_key
         WHERE nullif(btrim(p_plan), '') IS NOT NULL AND b.from_month <= b.to_month
     )
 
@@ -772,7 +784,9 @@ BEGIN ATOMIC
     WITH bounds AS (
         SELECT
             greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
-            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month
+            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month,
+            (greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month')::date
+            AS before_month
         FROM reporting.drug_running_totals AS r
     ),
 
@@ -783,8 +797,11 @@ BEGIN ATOMIC
             hi.rejected_claims - coalesce(lo.rejected_claims, 0) AS rejected_claims
         FROM bounds AS b
         INNER JOIN reporting.drug_running_totals AS hi ON b.to_month = hi.month
-        LEFT JOIN reporting.drug_running_totals AS lo
-            ON (b.from_month - interval '1 month')::date = lo.month AND hi.drug_key = lo.drug_key
+        LEFT JOIN (
+            SELECT r.*
+            FROM bounds AS bb
+            INNER JOIN reporting.drug_running_totals AS r ON bb.before_month = r.month
+        ) AS lo ON hi.drug_key = lo.drug_key
         WHERE b.from_month <= b.to_month AND hi.rejected_claims - coalesce(lo.rejected_claims, 0) > 0
         ORDER BY rejected_claims DESC, hi.drug_key ASC
         LIMIT reporting.row_limit(p_limit)

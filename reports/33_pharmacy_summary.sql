@@ -187,7 +187,9 @@ BEGIN ATOMIC
     WITH bounds AS (
         SELECT
             greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
-            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month
+            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month,
+            (greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month')::date
+            AS before_month
         FROM reporting.pharmacy_running_totals AS r
     ),
 
@@ -204,8 +206,11 @@ BEGIN ATOMIC
             hi.days_supply - coalesce(lo.days_supply, 0) AS days_supply
         FROM bounds AS b
         INNER JOIN reporting.pharmacy_running_totals AS hi ON b.to_month = hi.month
-        LEFT JOIN reporting.pharmacy_running_totals AS lo
-            ON (b.from_month - interval '1 month')::date = lo.month AND hi.pharmacy_key = lo.pharmacy_key
+        LEFT JOIN (
+            SELECT r.*
+            FROM bounds AS bb
+            INNER JOIN reporting.pharmacy_running_totals AS r ON bb.before_month = r.month
+        ) AS lo ON hi.pharmacy_key = lo.pharmacy_key
         WHERE b.from_month <= b.to_month
     )
 
@@ -255,7 +260,9 @@ BEGIN ATOMIC
     WITH bounds AS (
         SELECT
             greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
-            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month
+            least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month,
+            (greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month')::date
+            AS before_month
         FROM reporting.pharmacy_running_totals AS r
     ),
 
@@ -266,8 +273,11 @@ BEGIN ATOMIC
             hi.rejected_claims - coalesce(lo.rejected_claims, 0) AS rejected_claims
         FROM bounds AS b
         INNER JOIN reporting.pharmacy_running_totals AS hi ON b.to_month = hi.month
-        LEFT JOIN reporting.pharmacy_running_totals AS lo
-            ON (b.from_month - interval '1 month')::date = lo.month AND hi.pharmacy_key = lo.pharmacy_key
+        LEFT JOIN (
+            SELECT r.*
+            FROM bounds AS bb
+            INNER JOIN reporting.pharmacy_running_totals AS r ON bb.before_month = r.month
+        ) AS lo ON hi.pharmacy_key = lo.pharmacy_key
         WHERE b.from_month <= b.to_month AND hi.rejected_claims - coalesce(lo.rejected_claims, 0) > 0
         ORDER BY rejected_claims DESC, hi.pharmacy_key ASC
         LIMIT reporting.row_limit(p_limit)

@@ -39,10 +39,14 @@ COMMENT ON COLUMN reporting.anomaly_duplicate_claims.ndcs IS 'Distinct NDCs disp
 COMMENT ON COLUMN reporting.anomaly_duplicate_claims.gross_cost IS 'Their allowed cost';
 COMMENT ON COLUMN reporting.anomaly_duplicate_claims.claim_keys IS 'The claims (fact_claims.claim_key)';
 
--- Per drug and calendar year, each net paid claim's unit cost (ingredient cost paid / quantity: the
--- dispensing fee would make small fills look dear), quantity and
--- days supply against the median of that drug's claims: robust z = 0.6745 (x - median) / MAD
--- (mean absolute deviation x 1.253314 when the MAD is 0). Only drugs with 5+ claims in the year.
+-- Claims out of line with their drug, per drug and calendar year over its net paid claims:
+--   unit_cost       ingredient cost paid / quantity (the dispensing fee would make small fills look dear)
+--   daily_quantity  quantity / days supply (a 90-unit 90-day fill is as normal as a 30-unit 30-day one)
+-- scored with the robust z = 0.6745 (x - median) / MAD, or (x - median) / (1.253314 x mean absolute
+-- deviation) when more than half the claims share one value (MAD 0). Outlier: |z| > 3.5 and a value that
+-- fewer than 5 % of the drug's claims share: with discrete values (1 or 2 tablets a day) a common second
+-- value is a pattern, not an anomaly. Only drugs with 5+ claims in the year are scored.
+--   days_supply     more days than the plan's maximum days supply for the plan year (a rule, not a score).
 CREATE MATERIALIZED VIEW reporting.anomaly_claim_outliers AS
 WITH observations AS (
     SELECT
@@ -60,8 +64,7 @@ WITH observations AS (
         LATERAL (
             VALUES
             ('unit_cost', round(f.ingredient_cost_paid / f.quantity_dispensed, 5)),
-            ('quantity', f.quantity_dispensed),
-            ('days_supply', f.days_supply::numeric)
+            ('daily_quantity', round(f.quantity_dispensed / f.days_supply, 3))
         ) AS m (metric, value)
     WHERE f.is_paid AND f.drug_key IS NOT NULL AND f.quantity_dispensed > 0 AND m.value IS NOT NULL
 ),
@@ -96,7 +99,8 @@ scored AS (
         m.peer_claims,
         m.median,
         d.mad,
-        reporting.robust_z(o.value, m.median, d.mad, d.mean_ad) AS robust_z
+        reporting.robust_z(o.value, m.median, d.mad, d.mean_ad) AS robust_z,
+        count(*) OVER (PARTITION BY o.drug_key, o.year, o.metric, o.value) AS same_value_claims
     FROM observations AS o
     INNER JOIN medians AS m ON o.drug_key = m.drug_key AND o.year = m.year AND o.metric = m.metric
     INNER JOIN deviations AS d ON o.drug_key = d.drug_key AND o.year = d.year AND o.metric = d.metric
@@ -115,17 +119,37 @@ SELECT
     s.peer_claims,
     round(s.median::numeric, 5) AS median,
     round(s.mad::numeric, 5) AS mad,
-    s.robust_z
+    s.robust_z,
+    NULL::smallint AS plan_limit
 FROM scored AS s
-WHERE abs(s.robust_z) > 3.5;
+WHERE abs(s.robust_z) > 3.5 AND s.same_value_claims < 0.05 * s.peer_claims
+UNION ALL
+SELECT
+    f.claim_key,
+    f.date_key,
+    extract(YEAR FROM f.date_key)::smallint AS year,
+    f.member_key,
+    f.plan_key,
+    f.pharmacy_key,
+    f.drug_key,
+    'days_supply' AS metric,
+    f.days_supply AS value,
+    NULL::bigint AS peer_claims,
+    NULL::numeric AS median,
+    NULL::numeric AS mad,
+    NULL::numeric AS robust_z,
+    bd.max_days_supply AS plan_limit
+FROM reporting.fact_claims AS f
+INNER JOIN plan.benefit_designs AS bd ON f.plan_key = bd.plan_id AND f.plan_year = bd.plan_year
+WHERE f.is_paid AND f.days_supply > bd.max_days_supply;
 CREATE UNIQUE INDEX anomaly_claim_outliers_key_idx ON reporting.anomaly_claim_outliers (claim_key, metric);
 CREATE INDEX anomaly_claim_outliers_date_idx ON reporting.anomaly_claim_outliers (date_key);
--- The report's order: the most extreme first, read from the index with no sort.
+-- The report's order (plan limits broken first, then the most extreme scores), read from the index.
 CREATE INDEX anomaly_claim_outliers_extreme_idx ON reporting.anomaly_claim_outliers (
-    abs(robust_z) DESC, date_key, claim_key, metric
+    abs(robust_z) DESC NULLS FIRST, date_key, claim_key, metric
 );
 COMMENT ON MATERIALIZED VIEW reporting.anomaly_claim_outliers IS
-'Net paid claims whose unit cost, quantity or days supply is unusual for their drug that year: |robust z| > 3.5, where robust z = 0.6745 (x - median) / MAD over the drug''s net paid claims of the year (mean absolute deviation x 1.253314 instead when the MAD is 0; drugs with fewer than 5 claims are not scored).';
+'Net paid claims out of line with their drug that year: unit cost (ingredient cost paid / quantity) or daily quantity (quantity / days supply) with |robust z| > 3.5 (0.6745 (x - median) / MAD over the drug''s net paid claims of the year; mean absolute deviation x 1.253314 when the MAD is 0; drugs with 5+ claims) and a value fewer than 5 % of those claims share; and days supply above the plan''s maximum for the plan year.';
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.claim_key IS 'Claim pseudonym (fact_claims)';
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.date_key IS 'Date of service';
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.year IS 'Calendar year the statistics are taken over';
@@ -133,12 +157,14 @@ COMMENT ON COLUMN reporting.anomaly_claim_outliers.member_key IS 'Member pseudon
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.plan_key IS 'Plan (dim_plan)';
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.pharmacy_key IS 'Pharmacy (dim_pharmacy)';
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.drug_key IS 'NDC-11 (dim_drug)';
-COMMENT ON COLUMN reporting.anomaly_claim_outliers.metric IS 'unit_cost (ingredient cost paid / quantity, the fee left out), quantity (dispensed) or days_supply';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.metric IS
+'unit_cost (ingredient cost paid / quantity), daily_quantity (quantity / days supply) or days_supply (above the plan maximum)';
 COMMENT ON COLUMN reporting.anomaly_claim_outliers.value IS 'The claim''s value of the metric';
-COMMENT ON COLUMN reporting.anomaly_claim_outliers.peer_claims IS 'Net paid claims of the drug in the year';
-COMMENT ON COLUMN reporting.anomaly_claim_outliers.median IS 'Their median';
-COMMENT ON COLUMN reporting.anomaly_claim_outliers.mad IS 'Their median absolute deviation from the median';
-COMMENT ON COLUMN reporting.anomaly_claim_outliers.robust_z IS 'Robust z-score (positive: above the median)';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.peer_claims IS 'Net paid claims of the drug in the year (scored metrics)';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.median IS 'Their median (scored metrics)';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.mad IS 'Their median absolute deviation from the median (scored metrics)';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.robust_z IS 'Robust z-score (positive: above the median); NULL for the days supply rule';
+COMMENT ON COLUMN reporting.anomaly_claim_outliers.plan_limit IS 'days_supply: the plan''s maximum days supply that year (plan.benefit_designs)';
 
 -- Per pharmacy and year, five rates against the pharmacies of the same type that year (10+ claims each,
 -- 5+ pharmacies in the peer group): robust z as above; every score is kept, outliers flagged.
@@ -295,7 +321,8 @@ RETURNS TABLE (
     value numeric,
     median numeric,
     mad numeric,
-    robust_z numeric
+    robust_z numeric,
+    plan_limit smallint
 )
 LANGUAGE sql
 STABLE
@@ -311,18 +338,19 @@ BEGIN ATOMIC
         o.value,
         o.median,
         o.mad,
-        o.robust_z
+        o.robust_z,
+        o.plan_limit
     FROM reporting.anomaly_claim_outliers AS o
     LEFT JOIN reporting.dim_drug AS d ON o.drug_key = d.drug_key
     LEFT JOIN reporting.dim_pharmacy AS ph ON o.pharmacy_key = ph.pharmacy_key
     WHERE
         o.date_key BETWEEN p_from AND p_to
         AND (nullif(p_metric, '') IS NULL OR o.metric = p_metric)
-    ORDER BY abs(o.robust_z) DESC, o.date_key ASC, o.claim_key ASC, o.metric ASC
+    ORDER BY abs(o.robust_z) DESC NULLS FIRST, o.date_key ASC, o.claim_key ASC, o.metric ASC
     LIMIT reporting.row_limit(p_limit);
 END;
 COMMENT ON FUNCTION reporting.anomaly_claim_outliers(date, date, text, integer) IS
-'Claims with unusual unit cost, quantity or days supply for their drug (|robust z| > 3.5), dates of service in p_from..p_to, one metric (unit_cost, quantity, days_supply) or all; most extreme first, at most p_limit rows.';
+'Claims out of line with their drug (unit cost or daily quantity with |robust z| > 3.5 and a rare value) or with days supply above the plan maximum, dates of service in p_from..p_to, one metric (unit_cost, daily_quantity, days_supply) or all; plan limits broken first, then the most extreme; at most p_limit rows.';
 
 CREATE FUNCTION reporting.anomaly_pharmacy_outliers(
     p_year integer DEFAULT NULL,

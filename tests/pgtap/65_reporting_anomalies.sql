@@ -21,18 +21,27 @@ BEGIN
     PERFORM pg_temp.paid_claim('Y1', '2025-06-15', 'RPT0002', '11111111104', '1000000012', 8.00, 2.00, 60, 30, 1);
     PERFORM pg_temp.paid_claim('Y2', '2025-06-16', 'RPT0002', '11111111104', '1000000012', 8.00, 2.00, 60, 30, 1);
     PERFORM pg_temp.paid_claim('Y3', '2025-06-17', 'RPT0002', '11111111104', '1000000012', 300.00, 2.00, 60, 30, 1);
-    -- Lisinopril, 8 claims. Unit costs 0.20 0.21 0.20 0.19 0.20 0.21 1.00 0.20: median 0.20, absolute
-    -- deviations 0 .01 0 .01 0 .01 .80 0, MAD 0.005; L7: 0.6745 x 0.80 / 0.005 = 107.92.
-    -- Quantities 30 x 7 and 300: median 30, MAD 0, mean absolute deviation 270 / 8 = 33.75;
-    -- L8: 270 / (1.253314 x 33.75) = 6.38. Days supply 30 x 7 and 90: 60 / (1.253314 x 7.5) = 6.38.
-    PERFORM pg_temp.paid_claim('L1', '2025-06-01', 'RPT0001', '11111111106', '1000000012', 6.00, 1.00, 30, 30, 1);
-    PERFORM pg_temp.paid_claim('L2', '2025-06-02', 'RPT0002', '11111111106', '1000000012', 6.30, 1.00, 30, 30, 1);
-    PERFORM pg_temp.paid_claim('L3', '2025-06-03', 'RPT0001', '11111111106', '1000000020', 6.00, 1.00, 30, 30, 1);
-    PERFORM pg_temp.paid_claim('L4', '2025-06-04', 'RPT0002', '11111111106', '1000000020', 5.70, 1.00, 30, 30, 1);
-    PERFORM pg_temp.paid_claim('L5', '2025-06-05', 'RPT0001', '11111111106', '1000000012', 6.00, 1.00, 30, 30, 1);
-    PERFORM pg_temp.paid_claim('L6', '2025-06-06', 'RPT0002', '11111111106', '1000000012', 6.30, 1.00, 30, 30, 1);
-    PERFORM pg_temp.paid_claim('L7', '2025-06-07', 'RPT0001', '11111111106', '1000000020', 30.00, 1.00, 30, 30, 1);
-    PERFORM pg_temp.paid_claim('L8', '2025-06-08', 'RPT0002', '11111111106', '1000000020', 60.00, 1.00, 300, 90, 1);
+    -- Lisinopril, 42 claims: 40 ordinary ones (30 units for 30 days at 6.00, 6.30, 5.70, 6.00 in turn:
+    -- 0.20, 0.21, 0.19, 0.20 a unit), L7 at 1.00 a unit, L8 300 units for 120 days at 0.20.
+    -- Unit cost: median 0.20 (21st and 22nd of 42), absolute deviations 0 x 21, 0.01 x 20, 0.80, MAD 0.005;
+    -- L7: 0.6745 x 0.80 / 0.005 = 107.92. Daily quantity: 1 x 41 and 2.5; MAD 0, mean absolute deviation
+    -- 1.5 / 42; L8: 1.5 / (1.253314 x 1.5 / 42) = 33.51. L8's 120 days are over plan A's maximum of 90.
+    PERFORM pg_temp.paid_claim(
+        format('N%s', g), '2025-06-01'::date + g, CASE WHEN g % 2 = 0 THEN 'RPT0001' ELSE 'RPT0002' END,
+        '11111111106', CASE WHEN g % 2 = 0 THEN '1000000012' ELSE '1000000020' END,
+        (ARRAY[6.00, 6.30, 5.70, 6.00])[1 + g % 4], 1.00, 30, 30, 1
+    )
+    FROM generate_series(1, 40) AS g;
+    PERFORM pg_temp.paid_claim('L7', '2025-08-07', 'RPT0001', '11111111106', '1000000020', 30.00, 1.00, 30, 30, 1);
+    PERFORM pg_temp.paid_claim('L8', '2025-08-08', 'RPT0002', '11111111106', '1000000020', 60.00, 1.00, 300, 120, 1);
+    -- Atorvastatin: X01 and 20 more claims, two of them 60 units for 30 days. Daily quantity 2 scores
+    -- 1 / (1.253314 x 2 / 21) = 8.38, but 2 of 21 claims (9.5 %) share it: a pattern, not an outlier.
+    PERFORM pg_temp.paid_claim(
+        format('T%s', g), '2025-09-01'::date + g, CASE WHEN g % 2 = 0 THEN 'RPT0001' ELSE 'RPT0002' END,
+        '11111111101', '1000000012', CASE WHEN g <= 2 THEN 20.00 ELSE 10.00 END, 5.00,
+        CASE WHEN g <= 2 THEN 60 ELSE 30 END, 30, 1
+    )
+    FROM generate_series(1, 20) AS g;
 
     -- Pharmacy peers, 2024, five retail pharmacies with 10 claims each: PH1, PH2, PH4, PH5 paid 9
     -- atorvastatin claims (at 10, 11, 12, 13 a claim) and rejected 1; PH6 paid 4 lisinopril claims at 40
@@ -75,27 +84,28 @@ SELECT results_eq(
     'duplicate: one member, one drug group, one day, two pharmacies; the reversed second Eliquis is not one'
 );
 SELECT results_eq(
-    $$SELECT k.rx_number::text, o.metric, o.value, o.median, o.mad, o.robust_z
-      FROM reporting.anomaly_claim_outliers() o JOIN claim_key_of k USING (claim_key) ORDER BY k.rx_number, o.metric$$,
-    $$VALUES ('L7', 'unit_cost', 1.00000::numeric, 0.20000::numeric, 0.00500::numeric, 107.92::numeric),
-             ('L8', 'days_supply', 90, 30.00000, 0.00000, 6.38),
-             ('L8', 'quantity', 300.000, 30.00000, 0.00000, 6.38)$$,
-    'claim outliers: L7 by unit cost (MAD), L8 by quantity and days supply (mean absolute deviation, MAD 0)'
+    $$SELECT k.rx_number::text, o.metric, o.value, o.peer_claims, o.median, o.mad, o.robust_z, o.plan_limit
+      FROM reporting.anomaly_claim_outliers AS o JOIN claim_key_of AS k USING (claim_key)
+      ORDER BY k.rx_number, o.metric$$,
+    $$VALUES ('L7', 'unit_cost', 1.00000::numeric, 42::bigint, 0.20000::numeric, 0.00500::numeric, 107.92::numeric,
+              NULL::smallint),
+             ('L8', 'daily_quantity', 2.500, 42, 1.00000, 0.00000, 33.51, NULL),
+             ('L8', 'days_supply', 120, NULL, NULL, NULL, NULL, 90::smallint)$$,
+    'outliers: L7 by unit cost (MAD), L8 by daily quantity (mean absolute deviation) and by days over the plan maximum'
+);
+SELECT results_eq(
+    $$SELECT metric, robust_z FROM reporting.anomaly_claim_outliers()$$,
+    $$VALUES ('days_supply', NULL::numeric), ('unit_cost', 107.92), ('daily_quantity', 33.51)$$,
+    'the report lists plan limits broken first, then the most extreme scores'
 );
 SELECT is(
     (SELECT count(*) FROM reporting.anomaly_claim_outliers(p_metric => 'unit_cost')), 1::bigint,
     'one unit cost outlier'
 );
 SELECT is_empty(
-    $$SELECT 1 FROM reporting.anomaly_claim_outliers o JOIN claim_key_of k USING (claim_key) WHERE k.rx_number = 'Y3'$$,
-    'a drug with fewer than 5 claims in the year is not scored, however odd its claim'
-);
-SELECT is(
-    (
-        SELECT peer_claims FROM reporting.anomaly_claim_outliers
-        WHERE metric = 'unit_cost'
-    ), 8::bigint,
-    'the unit cost outlier was scored against the 8 lisinopril claims of 2025'
+    $$SELECT 1 FROM reporting.anomaly_claim_outliers AS o JOIN claim_key_of AS k USING (claim_key)
+      WHERE k.rx_number IN ('Y3', 'T1', 'T2')$$,
+    'not flagged: metformin (4 claims, too few to score) and the 60-unit atorvastatin fills (a value 9.5 % share)'
 );
 
 -- Pharmacies 2024: reject rates 10 10 10 10 60 (median 10, MAD 0, mean absolute deviation 10;
