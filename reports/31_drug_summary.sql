@@ -447,8 +447,9 @@ BEGIN ATOMIC
         SELECT
             greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
             least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month,
-            (greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month')::date
-            AS before_month
+            (
+                greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month'
+            )::date AS before_month
         FROM reporting.drug_running_totals AS r
     ),
 
@@ -685,8 +686,9 @@ BEGIN ATOMIC
         SELECT
             greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
             least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month,
-            (greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month')::date
-            AS before_month
+            (
+                greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month'
+            )::date AS before_month
         FROM reporting.drug_running_totals AS r
     ),
 
@@ -785,8 +787,9 @@ BEGIN ATOMIC
         SELECT
             greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
             least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month,
-            (greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month')::date
-            AS before_month
+            (
+                greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month'
+            )::date AS before_month
         FROM reporting.drug_running_totals AS r
     ),
 

@@ -188,8 +188,9 @@ BEGIN ATOMIC
         SELECT
             greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
             least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month,
-            (greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month')::date
-            AS before_month
+            (
+                greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month'
+            )::date AS before_month
         FROM reporting.pharmacy_running_totals AS r
     ),
 
@@ -261,8 +262,9 @@ BEGIN ATOMIC
         SELECT
             greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) AS from_month,
             least(date_trunc('month', p_to::timestamp)::date, max(r.month)) AS to_month,
-            (greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month')::date
-            AS before_month
+            (
+                greatest(date_trunc('month', p_from::timestamp)::date, min(r.month)) - interval '1 month'
+            )::date AS before_month
         FROM reporting.pharmacy_running_totals AS r
     ),
 
