@@ -52,7 +52,7 @@ class Param:
         if self.choices and value not in self.choices:
             raise PbmError(f"parameter {self.name}: {value!r} is not one of {', '.join(self.choices)}", 2)
         try:
-            if self.type == "date" and value:
+            if self.type == "date" and value and value not in ("today", "yesterday"):
                 dt.date.fromisoformat(value)
             elif self.type == "timestamp" and value and value != "now":
                 dt.datetime.fromisoformat(value)
@@ -62,7 +62,7 @@ class Param:
                 raise ValueError
         except ValueError:
             expected = {
-                "date": "a date YYYY-MM-DD",
+                "date": "a date YYYY-MM-DD (or today)",
                 "timestamp": "a timestamp YYYY-MM-DD HH:MM[+TZ] or now",
                 "integer": "a whole number",
                 "boolean": "true or false",
