@@ -1,12 +1,12 @@
 -- The reporting star schema: the claim fact built from claims.claims, keyed pseudonyms, the SCD2
 -- de-identified member dimension, incremental refresh month by month, and a documented catalog.
--- Data: tests/fixtures/reporting_*.sql (25 B1 claims, January to April 2025).
+-- Data: tests/fixtures/reporting/*.sql (25 B1 claims, January to April 2025).
 \set ON_ERROR_STOP true
 BEGIN;
 SELECT plan(36);
 
-\ir ../fixtures/reporting_entities.sql
-\ir ../fixtures/reporting_claims.sql
+\ir ../fixtures/reporting/entities.sql
+\ir ../fixtures/reporting/claims.sql
 
 -- Demographic history of RPT0001: a new street in the same ZIP3 on 2025-03-01 (a version of
 -- member_history that reporting collapses), a move to NH ZIP 03601 (a restricted ZIP3) on 2025-05-01.

@@ -1,4 +1,4 @@
--- Cost reports on the hand-built data set (tests/fixtures/reporting_claims.sql): total cost by period,
+-- Cost reports on the hand-built data set (tests/fixtures/reporting/claims.sql): total cost by period,
 -- the monthly trend with month-over-month and rolling 3-month change (window functions), PMPM with
 -- prorated member months, generic dispensing rate and formulary compliance. Every number below is
 -- worked out by hand from the table at the top of the fixture.
@@ -6,8 +6,8 @@
 BEGIN;
 SELECT plan(14);
 
-\ir ../fixtures/reporting_entities.sql
-\ir ../fixtures/reporting_claims.sql
+\ir ../fixtures/reporting/entities.sql
+\ir ../fixtures/reporting/claims.sql
 CREATE TEMP TABLE refreshed ON COMMIT DROP AS SELECT * FROM reporting.refresh();
 
 -- Net paid allowed cost per month: January A01 10 + A02 150 + A03 500 + B01 12 = 672; February

@@ -1,12 +1,12 @@
--- Drug, rejection and pharmacy reports on the hand-built data set (tests/fixtures/reporting_claims.sql):
+-- Drug, rejection and pharmacy reports on the hand-built data set (tests/fixtures/reporting/claims.sql):
 -- top drugs overall and by plan, spend by therapeutic class, generic vs brand utilization, brand-to-generic
 -- savings, rejections by code, pharmacy and drug, pharmacy network performance. Numbers worked out by hand.
 \set ON_ERROR_STOP true
 BEGIN;
 SELECT plan(18);
 
-\ir ../fixtures/reporting_entities.sql
-\ir ../fixtures/reporting_claims.sql
+\ir ../fixtures/reporting/entities.sql
+\ir ../fixtures/reporting/claims.sql
 CREATE TEMP TABLE refreshed ON COMMIT DROP AS SELECT * FROM reporting.refresh();
 
 -- Net paid allowed cost by drug: ELIQUIS 4 x 500 + 2 x 520 = 3040; LIPITOR 150 (A06 reversed);

@@ -1,11 +1,11 @@
--- Member reports on the hand-built data set (tests/fixtures/reporting_claims.sql): members with more than
+-- Member reports on the hand-built data set (tests/fixtures/reporting/claims.sql): members with more than
 -- 3 paid claims within 30 days, and utilization patterns by utilization band and by age band and gender.
 \set ON_ERROR_STOP true
 BEGIN;
 SELECT plan(9);
 
-\ir ../fixtures/reporting_entities.sql
-\ir ../fixtures/reporting_claims.sql
+\ir ../fixtures/reporting/entities.sql
+\ir ../fixtures/reporting/claims.sql
 CREATE TEMP TABLE refreshed ON COMMIT DROP AS SELECT * FROM reporting.refresh();
 CREATE TEMP TABLE member_key_of ON COMMIT DROP AS
 SELECT

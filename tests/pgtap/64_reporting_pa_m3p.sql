@@ -4,7 +4,7 @@
 BEGIN;
 SELECT plan(13);
 
-\ir ../fixtures/reporting_entities.sql
+\ir ../fixtures/reporting/entities.sql
 
 -- PA1 standard, decided after 24 h (approved, due 72 h);    PA2 standard, decided after 108 h (denied, late);
 -- PA3 expedited, decided after 6 h (due 24 h);              PA4 standard, still in review, due 05-31 09:00;

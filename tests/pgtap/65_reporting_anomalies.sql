@@ -5,7 +5,7 @@
 BEGIN;
 SELECT plan(10);
 
-\ir ../fixtures/reporting_entities.sql
+\ir ../fixtures/reporting/entities.sql
 
 DO $$
 BEGIN

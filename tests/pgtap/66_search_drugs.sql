@@ -3,7 +3,7 @@
 BEGIN;
 SELECT plan(12);
 
-\ir ../fixtures/reporting_entities.sql
+\ir ../fixtures/reporting/entities.sql
 
 SELECT results_eq(
     $$SELECT ndc11::text, matched_by FROM api.search_drugs('atorvastatn', 10) WHERE ndc11 LIKE '111111111%'$$,

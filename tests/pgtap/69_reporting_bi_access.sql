@@ -6,8 +6,8 @@
 BEGIN;
 SELECT plan(13);
 
-\ir ../fixtures/reporting_entities.sql
-\ir ../fixtures/reporting_claims.sql
+\ir ../fixtures/reporting/entities.sql
+\ir ../fixtures/reporting/claims.sql
 CREATE TEMP TABLE refreshed ON COMMIT DROP AS SELECT * FROM reporting.refresh();
 
 CREATE TEMP TABLE access_mode ON COMMIT DROP AS

@@ -1,4 +1,4 @@
-"""`pbm report` and the analyst query files on the hand-built data set of tests/fixtures/reporting_*.sql.
+"""`pbm report` and the analyst query files on the hand-built data set of tests/fixtures/reporting/*.sql.
 
 The numbers asserted here are worked out by hand in the fixture's table (and in tests/pgtap/6x_*.sql);
 these tests check the plumbing: the same query file through `pbm report run` and through psql -v, output
@@ -20,7 +20,7 @@ from conftest import ROOT, run_pbm
 from pbmdb import reporting
 from pbmdb.cluster import find_bindir
 
-FIXTURES = [ROOT / "tests" / "fixtures" / f"reporting_{part}.sql" for part in ("entities", "claims")]
+FIXTURES = [ROOT / "tests" / "fixtures" / "reporting" / f"{part}.sql" for part in ("entities", "claims")]
 
 
 def psql_binary() -> str:
