@@ -68,9 +68,7 @@ def _load(name: str, params: tuple[str, ...]) -> tuple[rpt.Report, dict[str, str
 @click.argument("name")
 @PARAM_OPTION
 @click.option("--format", "fmt", default="table", metavar="table|csv|json", help="Output format (table).")
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout."
-)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
 @pass_ctx
 def run(ctx: Context, name: str, params: tuple[str, ...], fmt: str, out: Path | None):
     if fmt not in rpt.FORMATS:
@@ -111,15 +109,12 @@ def refresh(ctx: Context, full: bool):
     help="Draw the chart of a trend report (cost_trend, pmpm, generic_dispensing_rate, cost_by_period, "
     "m3p_participation) into a PNG file.\n\n"
     + example(
-        "pbm report plot cost_trend --out cost_trend.png\n"
-        "pbm report plot pmpm --param plan=RPT-A --out pmpm.png"
+        "pbm report plot cost_trend --out cost_trend.png\npbm report plot pmpm --param plan=RPT-A --out pmpm.png"
     ),
 )
 @click.argument("name")
 @PARAM_OPTION
-@click.option(
-    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The PNG file to write."
-)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The PNG file to write.")
 @pass_ctx
 def plot(ctx: Context, name: str, params: tuple[str, ...], out: Path):
     report_, values = _load(name, params)
@@ -151,9 +146,7 @@ def plot(ctx: Context, name: str, params: tuple[str, ...], out: Path):
 )
 @click.option("--claims", default=10_000_000, show_default=True, type=int, help="Claims to generate.")
 @click.option("--members", default=None, type=int, help="Members (default claims / 20).")
-@click.option(
-    "--months", default=24, show_default=True, type=int, help="Months of service, ending last month."
-)
+@click.option("--months", default=24, show_default=True, type=int, help="Months of service, ending last month.")
 @click.option("--runs", default=10, show_default=True, type=int, help="Timed runs of each report.")
 @click.option("--keep", is_flag=True, help="Keep the benchmark database afterwards.")
 @pass_ctx
