@@ -8,22 +8,19 @@ share of bad lines so that validation has something to reject.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 from etl.layouts import FEEDS
 from etl.loader import LoadResult, load_file
-from pbmdb import migrate as mig
 from pbmdb.db import connect
-from pbmdb.settings import dbname_of, with_dbname
+from pbmdb.scratch import scratch_database
+from pbmdb.settings import dbname_of
 
 CLAIMS_LINES = 1_000_000
 PDE_LINES = 788_880
@@ -43,27 +40,6 @@ class Figure:
     @property
     def per_second(self) -> float:
         return self.lines / self.seconds if self.seconds else 0.0
-
-
-@contextlib.contextmanager
-def scratch_database(dsn: str, echo: Callable[[str], None], keep: bool = False) -> Iterator[str]:
-    """A new database next to dsn's, migrated; dropped afterwards unless keep."""
-    name = f"pbm_bench_etl_{os.getpid()}"
-    admin = with_dbname(dsn, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    target = with_dbname(dsn, name)
-    try:
-        echo(f"scratch database {name}: migrating")
-        mig.migrate(target, lambda _msg: None)
-        yield target
-    finally:
-        if keep:
-            echo(f"kept scratch database {name}")
-        else:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _copy_to_file(conn: psycopg.Connection, query: str, path: Path, header: tuple[str, ...]) -> None:
@@ -171,7 +147,7 @@ def run(
     """Generate the files, load them into a scratch database, return the two timed figures."""
     figures: list[Figure] = []
     with (
-        scratch_database(dsn, echo, keep) as db,
+        scratch_database(dsn, "bench_etl", echo, keep=keep) as db,
         tempfile.TemporaryDirectory(dir=workdir, prefix="pbm-bench-etl-") as tmp,
         connect(db) as conn,
     ):

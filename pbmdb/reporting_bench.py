@@ -19,10 +19,9 @@ import click
 import psycopg
 from psycopg import sql
 
-from pbmdb import migrate as mig
 from pbmdb import reporting as rpt
 from pbmdb.db import connect
-from pbmdb.settings import dbname_of, with_dbname
+from pbmdb.scratch import scratch_database
 
 TARGET_MS = 100.0
 DROP_DATABASE = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
@@ -323,19 +322,12 @@ def _step(echo: Callable[[str], None], label: str, started: float) -> float:
     return now
 
 
-def run(dsn: str, *, claims: int, members: int, months: int, runs: int, keep: bool) -> bool:
+def run(dsn: str, *, claims: int, members: int, months: int, runs: int, keep: bool) -> tuple[bool, float]:
     echo = click.echo
-    bench_db = f"{dbname_of(dsn)}_bench_reports"[:63]
-    admin = with_dbname(dsn, "postgres")
-    bench_dsn = with_dbname(dsn, bench_db)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(DROP_DATABASE.format(sql.Identifier(bench_db)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(bench_db)))
-    echo(f"benchmark database {bench_db}: {claims:,} claims, {members:,} members, {months} months")
+    echo(f"benchmark: {claims:,} claims, {members:,} members, {months} months")
     ok = True
-    try:
-        started = time.perf_counter()
-        mig.migrate(bench_dsn, lambda _msg: None)
+    started = time.perf_counter()
+    with scratch_database(dsn, "bench_reports", echo, keep=keep) as bench_dsn:
         t = _step(echo, "migrated", started)
         with connect(bench_dsn, autocommit=True, phi_key=False) as conn:
             first = conn.execute(
@@ -451,11 +443,4 @@ def run(dsn: str, *, claims: int, members: int, months: int, runs: int, keep: bo
                 f"slowest median {max(r[2] for r in results):.1f} ms (target {TARGET_MS:.0f} ms); "
                 f"{sum(1 for r in results if r[4])} report(s) touching a claims table"
             )
-    finally:
-        if keep:
-            echo(f"kept database {bench_db}")
-        else:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(DROP_DATABASE.format(sql.Identifier(bench_db)))
-            echo(f"dropped database {bench_db}")
-    return ok
+    return ok, max(r[2] for r in results)

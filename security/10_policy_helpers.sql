@@ -55,6 +55,8 @@ BEGIN ATOMIC
         ('etl', FALSE, FALSE, '{pbm_admin,pbm_etl}'),
         ('audit', FALSE, FALSE, '{pbm_auditor}'),
         ('reporting', FALSE, FALSE, '{pbm_admin,pbm_analyst,pbm_bi}'),
+        -- the pseudonym key and the member-to-pseudonym map: the owner's refresh functions only
+        ('reporting_private', FALSE, FALSE, '{}'),
         (
             'api', FALSE, FALSE,
             '{pbm_admin,pbm_etl,pbm_switch,pbm_analyst,pbm_bi,pbm_pharmacy,pbm_member,pbm_auditor}'

@@ -1,63 +1,51 @@
 """`pbm bench ...`: measured figures for the README, each in a scratch database on the same server.
 
-The claims benchmarks live here; `pbm bench ppp` is in pbmdb/commands/ppp.py with the M3P jobs.
+The claims benchmarks and `pbm bench all` live here; `pbm bench etl`, `ppp` and `reports` sit with their
+areas (pbmdb/commands/etl.py, ppp.py, report.py). Every benchmark command returns its figures as `Result`s,
+which `pbm bench all` gathers into one table.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
-import io
 import os
 import shutil
 import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import psycopg
-from psycopg import sql
 
 from pbmdb import PbmError
 from pbmdb.commands import Context, example, pass_ctx
 from pbmdb.db import KEY_ENV, connect
+from pbmdb.scratch import scratch_database
 
 # A scratch database holds synthetic members only; their MBIs still need a key to be stored encrypted.
 BENCH_PHI_KEY = "pbm-bench-scratch-database-key-0001"
 
 
-@click.group(help="Benchmarks: measured figures for the README.\n\n" + example("pbm bench --help"))
+@click.group(
+    help="Benchmarks: measured figures for the README.\n\n" + example("pbm bench all --quick\npbm bench --help")
+)
 def bench():
     pass
 
 
-@contextlib.contextmanager
-def scratch_database(target_dsn: str, suffix: str, *, keep: bool) -> Iterator[str]:
-    """A new, migrated database `<db>_<suffix>` on the target's server; dropped afterwards unless keep."""
-    from pbmdb import migrate
+@dataclass(frozen=True)
+class Result:
+    """One measured figure beside its target (DESIGN.md, Performance targets)."""
 
-    params = psycopg.conninfo.conninfo_to_dict(target_dsn)
-    name = f"{params.get('dbname') or 'pbm'}_{suffix}"
-    admin_dsn = psycopg.conninfo.make_conninfo(target_dsn, dbname="postgres")
-    dsn = psycopg.conninfo.make_conninfo(target_dsn, dbname=name)
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        click.echo(f"scratch database {name}: migrating")
-        with contextlib.redirect_stdout(io.StringIO()):  # yoyo prints what migrations select
-            migrate.migrate(dsn, lambda _msg: None)
-        yield dsn
-    finally:
-        if keep:
-            click.echo(f"kept database {name}")
-        else:
-            with psycopg.connect(admin_dsn, autocommit=True) as admin:
-                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    work: str
+    size: str
+    measured: str
+    target: str
+    met: bool
 
 
 def seed_synthetic(dsn: str, members: int, claims: int, seed: int) -> int:
@@ -118,7 +106,7 @@ def bench_batch(ctx: Context, n_claims: int, members: int | None, seed: int, kee
     _check_range("--claims", n_claims, 1_000, 20_000_000)
     members = members or max(100, n_claims // 10)
     _check_range("--members", members, 100, 10_000_000)
-    with scratch_database(ctx.dsn, "bench_batch", keep=keep) as dsn:
+    with scratch_database(ctx.dsn, "bench_batch", click.echo, keep=keep) as dsn:
         batch_id = seed_synthetic(dsn, members, n_claims, seed)
         vacuum_analyze(dsn)
         with connect(dsn) as conn:
@@ -150,6 +138,16 @@ def bench_batch(ctx: Context, n_claims: int, members: int | None, seed: int, kee
     click.echo(f"claims.adjudicate_batch: {took:.2f} s = {staged / took:,.0f} claims/s")
     click.echo(f"floor (INSERT ... SELECT of the result rows): {floor:.2f} s = {floor_count / floor:,.0f} rows/s")
     click.echo(f"result: {staged / took:,.0f} claims/s, {took / floor:.1f}x the floor")
+    rate, ratio = staged / took, took / floor
+    return [
+        Result(
+            "batch adjudication",
+            f"{staged:,} claims",
+            f"{rate:,.0f} claims/s, {ratio:.1f}x floor",
+            ">= 100,000 claims/s, <= 2x floor",
+            rate >= 100_000 and ratio <= 2,
+        )
+    ]
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -230,7 +228,7 @@ def bench_realtime(ctx: Context, clients: int, seconds: int, n_claims: int, memb
     members = members or max(100, n_claims // 10)
     _check_range("--members", members, 100, 10_000_000)
     pgbench = _pgbench()
-    with scratch_database(ctx.dsn, "bench_realtime", keep=keep) as dsn:
+    with scratch_database(ctx.dsn, "bench_realtime", click.echo, keep=keep) as dsn:
         source = seed_synthetic(dsn, members, n_claims, seed)
         with connect(dsn) as conn:
             (year,) = conn.execute(
@@ -298,3 +296,75 @@ def bench_realtime(ctx: Context, clients: int, seconds: int, n_claims: int, memb
     if len(latencies) > requests:
         click.echo(f"note: more transactions than requests ({requests:,}): the rest were duplicates (status D)")
     click.echo(f"result: {rate:,.0f} claims/s with {clients} clients, p99 {p99:.2f} ms")
+    return [
+        Result(
+            "real-time adjudication",
+            f"{clients} clients, {seconds} s",
+            f"{rate:,.0f} claims/s, p99 {p99:.2f} ms",
+            ">= 1,500 claims/s, p99 <= 5 ms",
+            rate >= 1_500 and p99 <= 5,
+        )
+    ]
+
+
+# ------------------------------------------------------------------------------------------------------
+# pbm bench all
+
+# Target sizes (DESIGN.md) and the smallest size each benchmark accepts (for --scale).
+TARGET_SIZES = {
+    "batch": {"n_claims": (1_000_000, 1_000)},
+    "realtime": {"n_claims": (600_000, 10_000)},
+    "etl": {"claims_lines": (1_000_000, 1), "pde_lines": (788_880, 1)},
+    "ppp": {"participants": (1_000_000, 1)},
+    "reports": {"claims": (10_000_000, 1_000)},
+}
+
+
+@bench.command(
+    "all",
+    help="Run every benchmark (batch, realtime, etl, ppp, reports) at the target sizes of DESIGN.md, each in "
+    "its own scratch database, and print one table of the figures beside their targets. At the target sizes "
+    "this takes the better part of an hour and ~15 GB of disk; --scale 0.1 runs a tenth of each (figures "
+    "then not comparable with the targets, which the table says). Exit code 1 if a figure misses its target "
+    "at full scale.\n\n" + example("pbm bench all\npbm bench all --scale 0.1 --only batch,etl"),
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Fraction of the target sizes.",
+)
+@click.option("--only", metavar="NAMES", help="Comma-separated subset of: " + ", ".join(TARGET_SIZES) + ".")
+@click.pass_context
+def bench_all(click_ctx: click.Context, scale: float, only: str | None):
+    names = list(TARGET_SIZES)
+    if only:
+        names = [n.strip() for n in only.split(",") if n.strip()]
+        unknown = [n for n in names if n not in TARGET_SIZES]
+        if unknown or not names:
+            choices = ", ".join(TARGET_SIZES)
+            wrong = ", ".join(unknown) or repr(only)
+            raise PbmError(f"--only: unknown benchmark {wrong} (choose from {choices})", exit_code=2)
+    results: list[Result] = []
+    for i, name in enumerate(names, 1):
+        sizes = {option: max(low, round(full * scale)) for option, (full, low) in TARGET_SIZES[name].items()}
+        click.echo(f"\n=== [{i}/{len(names)}] pbm bench {name} " + "=" * 40)
+        started = time.perf_counter()
+        results.extend(click_ctx.invoke(bench.commands[name], **sizes))
+        click.echo(f"=== pbm bench {name}: {time.perf_counter() - started:.0f} s")
+    click.echo("\n" + format_results(results, scale))
+    return 1 if scale == 1 and not all(r.met for r in results) else None
+
+
+def format_results(results: list[Result], scale: float = 1.0) -> str:
+    """The README table: one line per figure, its target and whether it is met."""
+    header = ("work", "size", "measured", "target", "met")
+    rows = [(r.work, r.size, r.measured, r.target, "yes" if r.met else "NO") for r in results]
+    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=False)]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in (header, *rows)]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    note = f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end"
+    if scale != 1:
+        note += f"; --scale {scale:g}: smaller than the targets' sizes, not comparable with them"
+    return "\n".join([*lines, note])

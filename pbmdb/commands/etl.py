@@ -17,7 +17,7 @@ from etl.layouts import FEEDS, LOAD_ORDER
 from pbmdb import PbmError
 from pbmdb import claims as claims_batches
 from pbmdb.commands import Context, example, pass_ctx
-from pbmdb.commands.bench import bench
+from pbmdb.commands.bench import Result, bench
 from pbmdb.db import connect, describe_error
 
 # Files larger than this get a progress bar (on stderr, when it is a terminal).
@@ -340,4 +340,6 @@ def bench_etl(ctx: Context, claims_lines: int, pde_lines: int, keep: bool, workd
         ("work", "lines", "seconds", "lines/s", "target"),
         [(f.name, f"{f.lines:,}", f"{f.seconds:.1f}", f"{f.per_second:,.0f}", "15 s") for f in figures],
     )
-    return 0
+    return [
+        Result(f"ETL {f.name}", f"{f.lines:,} lines", f"{f.seconds:.1f} s", "<= 15 s", f.seconds <= 15) for f in figures
+    ]

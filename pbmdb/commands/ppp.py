@@ -6,9 +6,7 @@ function per step and print what it did.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import io
 import os
 import re
 import time
@@ -20,8 +18,9 @@ from psycopg import sql
 
 from pbmdb import PbmError
 from pbmdb.commands import Context, example, pass_ctx
-from pbmdb.commands.bench import bench
+from pbmdb.commands.bench import Result, bench
 from pbmdb.db import connect
+from pbmdb.scratch import scratch_database
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -259,16 +258,6 @@ SELECT ledger_entry_id, member_id, plan_year, service_date, amount FROM entries;
 """
 
 
-def _bench_dsn(target_dsn: str) -> tuple[str, str, str]:
-    params = psycopg.conninfo.conninfo_to_dict(target_dsn)
-    name = f"{params.get('dbname') or 'pbm'}_bench_ppp"
-    return (
-        psycopg.conninfo.make_conninfo(target_dsn, dbname="postgres"),
-        psycopg.conninfo.make_conninfo(target_dsn, dbname=name),
-        name,
-    )
-
-
 def _server_cpu_reader(conn: psycopg.Connection, dsn: str):
     """A function returning the CPU seconds used so far by this connection's server process, when the server
     runs on this machine (read from /proc); else None."""
@@ -317,18 +306,9 @@ def _timed(conn: psycopg.Connection, label: str, query: str, server_cpu):
 @click.option("--keep", is_flag=True, help="Keep the scratch database afterwards.")
 @pass_ctx
 def bench_ppp(ctx: Context, participants: int, keep: bool):
-    from pbmdb import migrate as mig
-
     if participants < 1 or participants > 20_000_000:
         raise PbmError(f"--participants must be 1 to 20,000,000 (got {participants})")
-    admin_dsn, dsn, name = _bench_dsn(ctx.dsn)
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        click.echo(f"scratch database {name}: migrating")
-        with contextlib.redirect_stdout(io.StringIO()):  # yoyo prints the result rows of migrations
-            mig.migrate(dsn, lambda _msg: None)
+    with scratch_database(ctx.dsn, "bench_ppp", click.echo, keep=keep) as dsn:
         with connect(dsn, phi_key=False) as conn:
             started = time.perf_counter()
             conn.execute(BENCH_SETUP)
@@ -385,9 +365,12 @@ def bench_ppp(ctx: Context, participants: int, keep: bool):
             + (f"; server process CPU {feb_cpu:.1f} s" if feb_cpu is not None else "")
             + f"; load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} CPUs"
         )
-    finally:
-        if keep:
-            click.echo(f"kept database {name}")
-        else:
-            with psycopg.connect(admin_dsn, autocommit=True) as admin:
-                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        return [
+            Result(
+                "M3P billing (a month)",
+                f"{participants:,} participants",
+                f"{feb_s:.1f} s ({feb[2] / feb_s:,.0f} statements/s)",
+                "<= 30 s",
+                feb_s <= 30,
+            )
+        ]

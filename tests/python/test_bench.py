@@ -45,3 +45,31 @@ def test_bench_bad_arguments_are_one_line_errors(fresh_db):
         result = run_pbm("bench", *args, dsn=fresh_db)
         assert result.returncode == 2
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+
+
+def test_bench_all_prints_one_table_of_figures_and_targets(server, fresh_db):
+    before = databases(server)
+    result = run_pbm("bench", "all", "--scale", "0.002", "--only", "etl,ppp", dsn=fresh_db)
+    assert result.returncode == 0, result.stdout + result.stderr
+    table = result.stdout[result.stdout.rindex("\nwork ") + 1 :].splitlines()
+    assert [line.split(" | ")[0].strip() for line in table[2:5]] == [
+        "ETL claims feed",
+        "ETL DE-SynPUF prescription drug events",
+        "M3P billing (a month)",
+    ], result.stdout
+    # 0.002 of the target sizes: 2,000 claim lines, 1,578 PDE lines, 2,000 participants
+    assert [line.split(" | ")[1].strip() for line in table[2:5]] == [
+        "2,000 lines",
+        "1,578 lines",
+        "2,000 participants",
+    ]
+    assert "--scale 0.002: smaller than the targets' sizes" in table[5]
+    assert databases(server) == before
+
+
+def test_bench_all_unknown_name_is_a_one_line_error(fresh_db):
+    result = run_pbm("bench", "all", "--only", "batch,nightly", dsn=fresh_db)
+    assert result.returncode == 2
+    assert (
+        result.stderr == "error: --only: unknown benchmark nightly (choose from batch, realtime, etl, ppp, reports)\n"
+    )
