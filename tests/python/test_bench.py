@@ -22,6 +22,7 @@ def test_bench_batch_reports_rate_and_floor(server, fresh_db):
     assert claims and int(claims.group(1).replace(",", "")) == 3000, result.stdout
     assert re.search(r"^result: [\d,]+ claims/s, [\d.]+x the floor$", result.stdout, re.M), result.stdout
     assert "dependency pass 1" in result.stdout, "claims.adjudicate_batch progress is shown"
+    assert re.search(r"^audit: .* = \d+% of the batch \(target: at most 20%\)$", result.stdout, re.M), result.stdout
     assert databases(server) == before, "the scratch database is dropped"
 
 
