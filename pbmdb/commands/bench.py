@@ -267,11 +267,17 @@ def bench_realtime(ctx: Context, clients: int, seconds: int, n_claims: int, memb
             click.echo(f"history: adjudicating the claims before {cutoff} as one batch")
             adjudicate(conn, history, cutoff)
         vacuum_analyze(dsn)
+        with connect(dsn) as conn:
+            (superuser,) = conn.execute(
+                "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user"
+            ).fetchone()
         click.echo(f"pgbench: {clients} clients for {seconds} s over {requests:,} requests from {cutoff} on")
         with tempfile.TemporaryDirectory(prefix="pbm-bench-") as tmp:
             script = Path(tmp) / "adjudicate.sql"
             script.write_text(RT_SCRIPT)
             env = dict(os.environ, PGAPPNAME="pbm bench realtime")
+            if superuser:  # time spent inside api.adjudicate, without the round trip and the commit's WAL flush
+                env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " -c track_functions=pl").strip()
             cmd = [
                 pgbench, "--no-vacuum", "--protocol=prepared", f"--client={clients}", f"--jobs={clients}",
                 f"--time={seconds}", f"--define=requests={requests}", "--log", f"--log-prefix={tmp}/tx",
@@ -301,6 +307,10 @@ def bench_realtime(ctx: Context, clients: int, seconds: int, n_claims: int, memb
                     "SELECT transaction_response_status, count(*) FROM claims.claims WHERE batch_id IS NULL GROUP BY 1"
                 ).fetchall()
             )
+            in_database = conn.execute(
+                "SELECT total_time / nullif(calls, 0) FROM pg_catalog.pg_stat_user_functions "
+                "WHERE funcid = 'api.adjudicate(jsonb)'::regprocedure"
+            ).fetchone()
     if not latencies:
         raise PbmError("pgbench completed no transaction")
     latencies.sort()
@@ -313,6 +323,8 @@ def bench_realtime(ctx: Context, clients: int, seconds: int, n_claims: int, memb
     click.echo(
         f"latency: mean {statistics.fmean(latencies):.2f} ms, p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms"
     )
+    if in_database and in_database[0] is not None:
+        click.echo(f"in the database: mean {in_database[0]:.2f} ms per api.adjudicate call (pg_stat_user_functions)")
     if len(latencies) > requests:
         click.echo(f"note: more transactions than requests ({requests:,}): the rest were duplicates (status D)")
     click.echo(f"result: {rate:,.0f} claims/s with {clients} clients, p99 {p99:.2f} ms")

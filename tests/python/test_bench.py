@@ -34,6 +34,7 @@ def test_bench_realtime_reports_latency(server, fresh_db):
     assert latency, result.stdout
     p50, p95, p99 = map(float, latency.groups())
     assert 0 < p50 <= p95 <= p99
+    assert re.search(r"^in the database: mean [\d.]+ ms per api.adjudicate call", result.stdout, re.M), result.stdout
     mix = re.search(r"^claims: ([\d,]+) in 2 s \((.*)\)", result.stdout, re.M)
     assert mix and int(mix.group(1).replace(",", "")) > 0, result.stdout
     counted = sum(int(n.replace(",", "")) for n in re.findall(r"[PRD] ([\d,]+)", mix.group(2)))
