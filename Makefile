@@ -18,7 +18,12 @@ $(BIN)/pbm: pyproject.toml
 
 setup: $(BIN)/pbm
 
+# A demo PHI key for the synthetic members' MBIs, unless you set PBM_PHI_KEY yourself (never for real data;
+# docs/decisions/0014-demo.md). DEMO_ARGS scales it, e.g. make demo DEMO_ARGS="--members 100000 --claims 1000000".
+demo: export PBM_PHI_KEY ?= demo-only-phi-key-synthetic-data-0123456789
 demo: setup
+	$(BIN)/pbm db up
+	$(BIN)/pbm db migrate
 	$(BIN)/pbm demo $(DEMO_ARGS)
 
 test: setup

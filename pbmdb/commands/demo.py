@@ -29,8 +29,8 @@ from pbmdb.commands.etl import feed_of, nightly
 from pbmdb.commands.seed import _integer, seed_synthetic
 from pbmdb.db import KEY_ENV, connect
 
-DEFAULT_MEMBERS = 10_000
-DEFAULT_CLAIMS = 100_000
+DEFAULT_MEMBERS = 3_000
+DEFAULT_CLAIMS = 30_000
 DEFAULT_SEED = 42
 STEPS = 9
 
@@ -100,7 +100,9 @@ def _phi_key() -> None:
     ),
 )
 @click.option("--members", metavar="N", help=f"Synthetic members (default {DEFAULT_MEMBERS:,}).")
-@click.option("--claims", "n_claims", metavar="N", help=f"Claims in the night's claims feed (default {DEFAULT_CLAIMS:,}).")
+@click.option(
+    "--claims", "n_claims", metavar="N", help=f"Claims in the night's claims feed (default {DEFAULT_CLAIMS:,})."
+)
 @click.option("--seed", "seed_value", metavar="S", help=f"Random seed of the synthetic data (default {DEFAULT_SEED}).")
 @click.option(
     "--dir",
@@ -142,10 +144,10 @@ def demo(ctx: Context, click_ctx: click.Context, members, n_claims, seed_value, 
             "claims feed load(s) of earlier runs"
         )
 
-    options = dict(
-        members=str(n_members), n_claims=str(claims), seed_value=str(seed), year=None, problem_share="0.03"
-    )
-    with steps.step("Synthetic plans, formularies, drugs, pharmacies, members, PAs, M3P elections (pbm seed synthetic)"):
+    options = dict(members=str(n_members), n_claims=str(claims), seed_value=str(seed), year=None, problem_share="0.03")
+    with steps.step(
+        "Synthetic plans, formularies, drugs, pharmacies, members, PAs, M3P elections (pbm seed synthetic)"
+    ):
         click_ctx.invoke(seed_synthetic, **options, out_dir=None, replace=True)
         with connect(target.dsn) as conn:
             plan_year = conn.execute("SELECT plan_year FROM pbm_meta.synthetic_runs").fetchone()[0]
@@ -194,7 +196,10 @@ def demo(ctx: Context, click_ctx: click.Context, members, n_claims, seed_value, 
                 click.echo(f"removed {forgotten} billing run(s) of an earlier demo (their statements were replaced)")
             billed = []
             months = [dt.date(plan_year, m, 1) for m in range(1, 13)]
-            with click.progressbar(months, label="billing", file=sys.stderr, item_show_func=_month) as bar:
+            bar_shown = sys.stderr.isatty()
+            with click.progressbar(
+                months, label="billing", file=sys.stderr, item_show_func=_month, hidden=not bar_shown
+            ) as bar:
                 for month in bar:
                     run_on = (month + dt.timedelta(days=32)).replace(day=1)
                     row = conn.execute("SELECT * FROM ppp.run_billing(%s, %s)", [month, run_on]).fetchone()
@@ -241,4 +246,6 @@ def _month(month: dt.date | None) -> str:
 
 def _etl_batch(dsn: str, claims_batch_id: int) -> int:
     with connect(dsn) as conn:
-        return conn.execute("SELECT batch_id FROM etl.batches WHERE claims_batch_id = %s", [claims_batch_id]).fetchone()[0]
+        return conn.execute(
+            "SELECT batch_id FROM etl.batches WHERE claims_batch_id = %s", [claims_batch_id]
+        ).fetchone()[0]
