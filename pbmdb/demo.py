@@ -246,6 +246,7 @@ class Summary:
     rejected: int
     duplicates: int
     ingredient_cost: Decimal
+    dispensing_fee: Decimal
     plan_paid: Decimal
     patient_pay: Decimal
     top_rejects: list[tuple[str, str, int]]
@@ -271,13 +272,14 @@ def summary(conn: psycopg.Connection, batch_id: int, plan_year: int) -> Summary:
     lines, refused = conn.execute(
         "SELECT rows_received, rows_rejected FROM etl.batches WHERE claims_batch_id = %s", [batch_id]
     ).fetchone()
-    received, paid, rejected, duplicates, ingredient, plan_paid, patient = conn.execute(
+    received, paid, rejected, duplicates, ingredient, fee, plan_paid, patient = conn.execute(
         """
         SELECT count(*),
             count(*) FILTER (WHERE transaction_response_status = 'P'),
             count(*) FILTER (WHERE transaction_response_status = 'R'),
             count(*) FILTER (WHERE transaction_response_status = 'D'),
             coalesce(sum(ingredient_cost_paid) FILTER (WHERE transaction_response_status = 'P'), 0),
+            coalesce(sum(dispensing_fee_paid) FILTER (WHERE transaction_response_status = 'P'), 0),
             coalesce(sum(total_amount_paid) FILTER (WHERE transaction_response_status = 'P'), 0),
             coalesce(sum(patient_pay_amount) FILTER (WHERE transaction_response_status = 'P'), 0)
         FROM claims.claims
@@ -313,6 +315,7 @@ def summary(conn: psycopg.Connection, batch_id: int, plan_year: int) -> Summary:
         rejected,
         duplicates,
         ingredient,
+        fee,
         plan_paid,
         patient,
         [(str(c), d, int(n)) for c, d, n in top],
@@ -334,8 +337,9 @@ def summary_lines(s: Summary) -> list[str]:
         + (f" + {s.duplicates:,} duplicates" if s.duplicates else ""),
         f"paid                  {s.paid:>10,} ({pct(s.paid)})",
         f"rejected              {s.rejected:>10,} ({pct(s.rejected)})",
-        f"ingredient cost       {_money(s.ingredient_cost):>14}",
-        f"plan paid             {_money(s.plan_paid):>14}",
+        f"ingredient cost       {_money(s.ingredient_cost):>14}   paid claims, as allowed",
+        f"dispensing fee        {_money(s.dispensing_fee):>14}",
+        f"plan paid             {_money(s.plan_paid):>14}   = ingredient cost + dispensing fee - patient pay",
         f"patient pay           {_money(s.patient_pay):>14}",
         "top reject reasons (NCPDP 511-FB):",
     ]

@@ -37,8 +37,8 @@ def _counts(dsn: str) -> dict:
             ).fetchall()
         )
         amounts = conn.execute(
-            "SELECT sum(ingredient_cost_paid), sum(total_amount_paid), sum(patient_pay_amount) FROM claims.claims "
-            "WHERE batch_id = %s AND transaction_response_status = 'P'",
+            "SELECT sum(ingredient_cost_paid), sum(dispensing_fee_paid), sum(total_amount_paid), "
+            "sum(patient_pay_amount) FROM claims.claims WHERE batch_id = %s AND transaction_response_status = 'P'",
             [batch],
         ).fetchone()
         real_time = dict(
@@ -81,7 +81,8 @@ def test_demo_runs_twice_with_the_same_summary(fresh_db, tmp_path):
     assert s1["received"] == s1["paid"] + s1["rejected"] + s1["duplicates"]
     assert s1["duplicates"] == 0 and s1["paid"] > 0 and s1["rejected"] > 0
     assert s1["feed_lines"] == 3000 and s1["received"] == s1["feed_lines"] - s1["refused_at_door"]
-    assert Decimal(s1["plan_paid"]) + Decimal(s1["patient_pay"]) >= Decimal(s1["ingredient_cost"])
+    allowed = Decimal(s1["ingredient_cost"]) + Decimal(s1["dispensing_fee"])
+    assert Decimal(s1["plan_paid"]) + Decimal(s1["patient_pay"]) == allowed
     assert s1["real_time"] == {"A": 1, "D": 1, "P": 1, "R": 1}
     assert s1["top_rejects"] and all(len(r) == 3 and r[1] for r in s1["top_rejects"])
 
@@ -90,7 +91,9 @@ def test_demo_runs_twice_with_the_same_summary(fresh_db, tmp_path):
     assert c["runs"] == 1
     assert (c["lines"], c["refused"], c["staged"]) == (s1["feed_lines"], s1["refused_at_door"], s1["received"])
     assert c["by_status"] == {k: v for k, v in {"P": s1["paid"], "R": s1["rejected"]}.items() if v}
-    assert [str(a) for a in c["amounts"]] == [s1["ingredient_cost"], s1["plan_paid"], s1["patient_pay"]]
+    assert [str(a) for a in c["amounts"]] == [
+        s1[k] for k in ("ingredient_cost", "dispensing_fee", "plan_paid", "patient_pay")
+    ]
     assert c["real_time"] == s1["real_time"]
     assert (c["statements"], str(c["billed"] or "0"), c["participants"]) == (
         s1["m3p_statements"],
