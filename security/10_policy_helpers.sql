@@ -57,6 +57,9 @@ BEGIN ATOMIC
         ('reporting', FALSE, FALSE, '{pbm_admin,pbm_analyst,pbm_bi}'),
         -- the pseudonym key and the member-to-pseudonym map: the owner's refresh functions only
         ('reporting_private', FALSE, FALSE, '{}'),
+        -- DBA checks and partition lifecycle: operations staff may run the checks (their findings name
+        -- members, which pbm_admin may read anyway); changing partitions needs the owner
+        ('ops', FALSE, FALSE, '{pbm_admin}'),
         (
             'api', FALSE, FALSE,
             '{pbm_admin,pbm_etl,pbm_switch,pbm_analyst,pbm_bi,pbm_pharmacy,pbm_member,pbm_auditor}'
@@ -125,6 +128,7 @@ BEGIN ATOMIC
         ('reporting', NULL, 'pbm_admin', 'SELECT'),
         ('reporting', NULL, 'pbm_analyst', 'SELECT'),
         ('reporting', NULL, 'pbm_bi', 'SELECT'),
+        ('ops', NULL, 'pbm_admin', 'SELECT'),
         ('security', 'logins', 'pbm_admin', 'SELECT'),
         ('security', 'logins', 'pbm_auditor', 'SELECT'),
         ('security', 'logins', 'pbm_pharmacy', 'SELECT'),

@@ -38,6 +38,7 @@ PROJECT_SCHEMAS = (
     "reporting",
     "api",
     "security",
+    "ops",
 )
 BIN = Path(sys.executable).parent
 

@@ -1,7 +1,8 @@
-"""`pbm db ...`: the database itself (embedded cluster, migrations, status, psql, reset)."""
+"""`pbm db ...`: the database itself (embedded cluster, migrations, status, consistency check, psql, reset)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 
@@ -95,6 +96,68 @@ def status(ctx: Context):
     click.echo(f"repeatables and reference data: {len(s.current)} current, {len(s.changed)} new or changed")
     for name in s.changed:
         click.echo(f"  changed  {name}")
+
+
+def _findings_table(rows: list[tuple]) -> list[str]:
+    """Findings (severity, check, key, detail) as aligned text lines; the detail column is not padded."""
+    header = ("severity", "check", "key", "detail")
+    cells = [header] + [(severity, check, key or "", detail or "") for check, severity, key, detail in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(3)]
+    lines = []
+    for n, c in enumerate(cells):
+        lines.append("  ".join(c[i].ljust(widths[i]) for i in range(3)) + "  " + c[3])
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * len(header[3]))
+    return lines
+
+
+@db.command(
+    help="Run the consistency checks (ops.check_consistency: accumulators equal the sums over paid, not "
+    "reversed claims per member and plan year; reversals mirror their claims; claim ledger deltas; M3P ledger "
+    "and billing balances) and print every finding. Exits 1 when any check finds something, 0 when all pass. "
+    "With --health the health checks (ops.check_health: partitions ahead, sessions, bloat, unused and invalid "
+    "indexes, wraparound, replication, scheduled jobs) are printed too, as warnings that do not fail.\n\n"
+    + example("pbm db check\npbm db check --health\npbm db check --health --as-of 2026-01-05   # business date")
+)
+@click.option("--health", is_flag=True, help="Also run the health checks (warnings; they never fail the command).")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Business date of the health checks (default: today).")
+@pass_ctx
+def check(ctx: Context, health: bool, as_of: str | None):
+    as_of_date = None
+    if as_of is not None:
+        try:
+            as_of_date = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise PbmError(f"--as-of must be a date YYYY-MM-DD (got {as_of!r})", 2) from None
+        if not health:
+            raise PbmError("--as-of is the date of the health checks: give it with --health", 2)
+    with connect(ctx.dsn) as conn:
+        if conn.execute("SELECT to_regprocedure('ops.check_consistency()') IS NULL").fetchone()[0]:
+            raise PbmError("the database has no ops checks: run `pbm db migrate` first", 2)
+        checks = conn.execute("SELECT count(*) FROM ops.checks WHERE kind = 'consistency'").fetchone()[0]
+        findings = conn.execute("SELECT check_name, severity, key, detail FROM ops.check_consistency()").fetchall()
+        warnings = []
+        if health:
+            warnings = conn.execute(
+                "SELECT check_name, severity, key, detail FROM ops.check_health(coalesce(%s, current_date))",
+                [as_of_date],
+            ).fetchall()
+    if findings:
+        failed = len({f[0] for f in findings})
+        click.echo(f"{len(findings)} finding(s) from {failed} of {checks} consistency checks:")
+        for line in _findings_table(findings):
+            click.echo("  " + line)
+    else:
+        click.echo(f"all {checks} consistency checks passed")
+    if health:
+        if warnings:
+            click.echo(f"\n{len(warnings)} health finding(s), warnings and information (they do not fail the check):")
+            for line in _findings_table(warnings):
+                click.echo("  " + line)
+        else:
+            click.echo("health checks: nothing to report")
+    if findings:
+        raise SystemExit(1)
 
 
 @db.command(
