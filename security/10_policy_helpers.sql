@@ -43,6 +43,9 @@ BEGIN ATOMIC
         v.usage_roles::name[]
     FROM (
         VALUES
+        -- DBA checks and partition lifecycle: operations staff may run the checks (their findings name
+        -- members, which pbm_admin may read anyway); changing partitions needs the owner
+        ('ops', FALSE, FALSE, '{pbm_admin}'),
         ('ref', FALSE, TRUE, '{pbm_admin,pbm_etl}'),
         ('plan', FALSE, TRUE, '{pbm_admin,pbm_etl}'),
         ('drug', FALSE, TRUE, '{pbm_admin,pbm_etl}'),
@@ -57,9 +60,6 @@ BEGIN ATOMIC
         ('reporting', FALSE, FALSE, '{pbm_admin,pbm_analyst,pbm_bi}'),
         -- the pseudonym key and the member-to-pseudonym map: the owner's refresh functions only
         ('reporting_private', FALSE, FALSE, '{}'),
-        -- DBA checks and partition lifecycle: operations staff may run the checks (their findings name
-        -- members, which pbm_admin may read anyway); changing partitions needs the owner
-        ('ops', FALSE, FALSE, '{pbm_admin}'),
         (
             'api', FALSE, FALSE,
             '{pbm_admin,pbm_etl,pbm_switch,pbm_analyst,pbm_bi,pbm_pharmacy,pbm_member,pbm_auditor}'
