@@ -4,9 +4,8 @@
 --       claims changed (every month with full=on), then every materialized view of reporting concurrently in
 --       dependency order, so BI sessions keep reading the previous data until the commit
 --       (api.refresh_reporting, the same as `pbm report refresh`); prints each step and the refresh log.
--- When: nightly after the ETL loads and the batch adjudication (`pbm etl nightly` refreshes by itself; run
---       this after loads done by hand), after the monthly M3P billing run, and with full=on after a change to
---       the reporting rules or the pseudonym key.
+-- When: nightly after the ETL loads and the batch adjudication (after `pbm etl nightly` in the same cron
+--       entry), after the monthly M3P billing run, and with full=on after a change to the reporting rules.
 -- How:  psql -X -v ON_ERROR_STOP=1 -d pbm -f sql/refresh_reporting.sql
 --           -v full=on     rebuild every month of the claim fact (default off: changed months only)
 --       As the owner, pbm_admin or pbm_etl. Safe to re-run: a second run with nothing changed rebuilds no
