@@ -65,7 +65,17 @@ BEGIN
     SELECT
         'm3p_billing_balances'::text,
         'error'::text,
-        format('%s %s', CASE WHEN p.problem LIKE 'program costs of a member%' THEN 'member' ELSE 'id' END, p.key_id),
+        format(
+            '%s %s',
+            CASE
+                WHEN p.problem LIKE 'program costs of a member%' THEN 'member'
+                WHEN p.problem LIKE 'unbilled entry%' THEN 'ledger entry'
+                WHEN p.problem LIKE 'statement%' THEN 'statement'
+                WHEN p.problem LIKE 'payment%' THEN 'payment'
+                ELSE 'id'
+            END,
+            p.key_id
+        ),
         CASE WHEN p.problem LIKE 'program costs of a member%' THEN p.key_id END,
         NULL::smallint,
         p.problem || ': ' || p.detail
