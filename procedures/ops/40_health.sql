@@ -14,7 +14,8 @@ table_widths AS (
     SELECT
         s.schemaname,
         s.tablename,
-        sum((1 - s.null_frac::numeric) * s.avg_width) AS row_width
+        sum((1 - s.null_frac::numeric) * s.avg_width) AS row_width,
+        count(*) AS columns_with_statistics
     FROM pg_catalog.pg_stats AS s
     GROUP BY s.schemaname, s.tablename
 ),
@@ -37,7 +38,13 @@ tables AS (
     INNER JOIN pg_catalog.pg_namespace AS n ON c.relnamespace = n.oid
     INNER JOIN table_widths AS w ON n.nspname = w.schemaname AND c.relname = w.tablename
     CROSS JOIN settings AS st
-    WHERE c.relkind IN ('r', 'm') AND c.reltuples > 0 AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+    WHERE
+        c.relkind IN ('r', 'm') AND c.reltuples > 0 AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        -- every column analyzed (ANALYZE of a few columns would make the row look narrow)
+        AND w.columns_with_statistics = (
+            SELECT count(*) FROM pg_catalog.pg_attribute AS a
+            WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        )
 ),
 
 index_widths AS (
@@ -98,7 +105,7 @@ FROM (
     SELECT * FROM indexes
 ) AS b;
 COMMENT ON VIEW ops.bloat IS
-'Estimated bloat of every analyzed table, materialized view and B-tree index: actual size (relpages), the size its rows would take packed at its fill factor (from pg_stats widths and reltuples), the difference and its share of the actual size. An estimate: run ANALYZE first; TOAST is not counted.';
+'Estimated bloat of every analyzed table (all columns analyzed), materialized view and B-tree index: actual size (relpages), the size its rows would take packed at its fill factor (from pg_stats widths and reltuples), the difference and its share of the actual size. An estimate: run ANALYZE first; TOAST is not counted.';
 
 CREATE OR REPLACE FUNCTION ops.health_partitions(p_as_of date, p_months_ahead integer DEFAULT 3)
 RETURNS TABLE (check_name text, severity text, key text, member_id bigint, plan_year smallint, detail text)
