@@ -105,7 +105,7 @@ SELECT
     format('%s Elm St', g),
     'Springfield',
     (ARRAY['IL', 'TX', 'CA', 'NY', 'FL', 'OH', 'PA', 'GA'])[1 + g % 8],
-    lpad((10000 + (g * 7919) % 89999)::text, 5, '0')
+    lpad((10000 + (g::bigint * 7919) % 89999)::text, 5, '0')
 FROM generate_series(1, ${members}) AS g;
 
 INSERT INTO member.coverage_spans (member_id, plan_id, effective_date)
@@ -245,7 +245,7 @@ INSERT INTO claims.prior_authorizations (
 )
 SELECT
     'BPA' || lpad(g::text, 8, '0'),
-    m.first_member + (g * 7919) % ${members},
+    m.first_member + (g::bigint * 7919) % ${members},
     format('GROUP %s', g % ${groups}),
     CASE WHEN g % 5 = 0 THEN 'expedited' ELSE 'standard' END,
     CASE WHEN s.decided IS NULL THEN 'in_review' WHEN g % 4 = 0 THEN 'denied' ELSE 'approved' END,
