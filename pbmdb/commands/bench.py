@@ -368,8 +368,13 @@ TARGET_SIZES = {
     help="Fraction of the target sizes.",
 )
 @click.option("--only", metavar="NAMES", help="Comma-separated subset of: " + ", ".join(TARGET_SIZES) + ".")
+@click.option(
+    "--readme",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also write the table (markdown) between the bench:begin and bench:end markers of this file.",
+)
 @click.pass_context
-def bench_all(click_ctx: click.Context, scale: float, only: str | None):
+def bench_all(click_ctx: click.Context, scale: float, only: str | None, readme: Path | None):
     names = list(TARGET_SIZES)
     if only:
         names = [n.strip() for n in only.split(",") if n.strip()]
@@ -383,10 +388,36 @@ def bench_all(click_ctx: click.Context, scale: float, only: str | None):
         sizes = {option: max(low, round(full * scale)) for option, (full, low) in TARGET_SIZES[name].items()}
         click.echo(f"\n=== [{i}/{len(names)}] pbm bench {name} " + "=" * 40)
         started = time.perf_counter()
-        results.extend(click_ctx.invoke(bench.commands[name], **sizes))
+        try:
+            results.extend(click_ctx.invoke(bench.commands[name], **sizes))
+        except (PbmError, psycopg.Error) as e:  # one failed benchmark still leaves the others' figures
+            click.echo(f"pbm bench {name} failed: {e}")
+            results.append(Result(name, "", f"failed: {str(e).splitlines()[0]}", "", False))
         click.echo(f"=== pbm bench {name}: {time.perf_counter() - started:.0f} s")
     click.echo("\n" + format_results(results, scale))
+    if readme:
+        write_readme_table(readme, results, scale)
+        click.echo(f"table written to {readme}")
     return 1 if scale == 1 and not all(r.met for r in results) else None
+
+
+README_BEGIN = "<!-- bench:begin (pbm bench all --readme README.md) -->"
+README_END = "<!-- bench:end -->"
+
+
+def write_readme_table(path: Path, results: list[Result], scale: float) -> None:
+    """Replace the block between the markers with a markdown table of the results."""
+    text = path.read_text()
+    begin, end = text.find("<!-- bench:begin"), text.find(README_END)
+    if begin < 0 or end < begin:
+        raise PbmError(f"{path}: no '<!-- bench:begin' ... '{README_END}' block to replace", exit_code=2)
+    rows = ["| work | size | measured | target | met |", "|---|---|---|---|---|"]
+    rows += [f"| {r.work} | {r.size} | {r.measured} | {r.target} | {'yes' if r.met else 'no'} |" for r in results]
+    note = f"{dt.date.today().isoformat()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end" + (
+        f", --scale {scale:g} (smaller than the targets' sizes)" if scale != 1 else ""
+    )
+    block = "\n".join([README_BEGIN, *rows, "", f"Measured {note}.", README_END])
+    path.write_text(text[:begin] + block + text[end + len(README_END) :])
 
 
 def format_results(results: list[Result], scale: float = 1.0) -> str:

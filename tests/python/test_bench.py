@@ -49,9 +49,11 @@ def test_bench_bad_arguments_are_one_line_errors(fresh_db):
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
 
 
-def test_bench_all_prints_one_table_of_figures_and_targets(server, fresh_db):
+def test_bench_all_prints_one_table_of_figures_and_targets(server, fresh_db, tmp_path):
     before = databases(server)
-    result = run_pbm("bench", "all", "--scale", "0.002", "--only", "etl,ppp", dsn=fresh_db)
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\n<!-- bench:begin (pbm bench all) -->\nold\n<!-- bench:end -->\n\nafter\n")
+    result = run_pbm(*("bench", "all", "--scale", "0.002", "--only", "etl,ppp", "--readme", str(readme)), dsn=fresh_db)
     assert result.returncode == 0, result.stdout + result.stderr
     table = result.stdout[result.stdout.rindex("\nwork ") + 1 :].splitlines()
     assert [line.split(" | ")[0].strip() for line in table[2:5]] == [
@@ -66,6 +68,14 @@ def test_bench_all_prints_one_table_of_figures_and_targets(server, fresh_db):
         "2,000 participants",
     ]
     assert "--scale 0.002: smaller than the targets' sizes" in table[5]
+    lines = readme.read_text().splitlines()
+    assert lines[0] == "# x" and lines[-1] == "after" and "old" not in lines
+    rows = lines[lines.index("| work | size | measured | target | met |") + 2 :]
+    assert [row.split(" | ")[0] for row in rows[:3]] == [
+        "| ETL claims feed",
+        "| ETL DE-SynPUF prescription drug events",
+        "| M3P billing (a month)",
+    ]
     assert databases(server) == before
 
 
