@@ -515,6 +515,9 @@ SET search_path = pg_catalog, public
 -- Generic plans: the lookups are the same every time, and planning them per call (custom plans over
 -- partitioned claims) costs more than running them.
 SET plan_cache_mode = force_generic_plan
+-- Index lookups even where a generic plan was made while this month's claims partition was still empty
+-- (a sequential scan would then stay in the session's plan while the partition fills).
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_claim claims.claims := claims.adjudicate_claim(claims.parse_request(request), current_date);
