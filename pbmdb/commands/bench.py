@@ -406,17 +406,26 @@ README_END = "<!-- bench:end -->"
 
 
 def write_readme_table(path: Path, results: list[Result], scale: float) -> None:
-    """Replace the block between the markers with a markdown table of the results."""
+    """Write the results into the markdown table between the markers: a row per work, replacing the row of
+    the same work from an earlier run (each row says when and under what load it was measured)."""
     text = path.read_text()
     begin, end = text.find("<!-- bench:begin"), text.find(README_END)
     if begin < 0 or end < begin:
         raise PbmError(f"{path}: no '<!-- bench:begin' ... '{README_END}' block to replace", exit_code=2)
-    rows = ["| work | size | measured | target | met |", "|---|---|---|---|---|"]
-    rows += [f"| {r.work} | {r.size} | {r.measured} | {r.target} | {'yes' if r.met else 'no'} |" for r in results]
-    note = f"{dt.date.today().isoformat()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end" + (
-        f", --scale {scale:g} (smaller than the targets' sizes)" if scale != 1 else ""
+    when = f"{dt.date.today().isoformat()}, load {os.getloadavg()[0]:.1f}" + (
+        f", scale {scale:g}" if scale != 1 else ""
     )
-    block = "\n".join([README_BEGIN, *rows, "", f"Measured {note}.", README_END])
+    rows: dict[str, list[str]] = {}
+    for line in text[begin:end].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) >= 5 and cells[0] != "work":
+            rows[cells[0]] = (cells + [""])[:6]
+    for r in results:
+        rows[r.work] = [r.work, r.size, r.measured, r.target, "yes" if r.met else "no", when]
+    table = ["| work | size | measured | target | met | measured on |", "|---|---|---|---|---|---|"]
+    table += ["| " + " | ".join(cells) + " |" for cells in rows.values()]
+    note = f"{os.cpu_count()} CPUs; `measured on` gives the date and the 1-minute load average after the benchmark."
+    block = "\n".join([README_BEGIN, *table, "", note, README_END])
     path.write_text(text[:begin] + block + text[end + len(README_END) :])
 
 

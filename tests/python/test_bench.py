@@ -52,7 +52,12 @@ def test_bench_bad_arguments_are_one_line_errors(fresh_db):
 def test_bench_all_prints_one_table_of_figures_and_targets(server, fresh_db, tmp_path):
     before = databases(server)
     readme = tmp_path / "README.md"
-    readme.write_text("# x\n\n<!-- bench:begin (pbm bench all) -->\nold\n<!-- bench:end -->\n\nafter\n")
+    readme.write_text(
+        "# x\n\n<!-- bench:begin (pbm bench all) -->\n"
+        "| work | size | measured | target | met |\n|---|---|---|---|---|\n"
+        "| batch adjudication | 9 claims | 1 claims/s | t | no |\n| ETL claims feed | 1 lines | 99 s | <= 15 s | no |\n"
+        "<!-- bench:end -->\n\nafter\n"
+    )
     result = run_pbm(*("bench", "all", "--scale", "0.002", "--only", "etl,ppp", "--readme", str(readme)), dsn=fresh_db)
     assert result.returncode == 0, result.stdout + result.stderr
     table = result.stdout[result.stdout.rindex("\nwork ") + 1 :].splitlines()
@@ -69,13 +74,17 @@ def test_bench_all_prints_one_table_of_figures_and_targets(server, fresh_db, tmp
     ]
     assert "--scale 0.002: smaller than the targets' sizes" in table[5]
     lines = readme.read_text().splitlines()
-    assert lines[0] == "# x" and lines[-1] == "after" and "old" not in lines
-    rows = lines[lines.index("| work | size | measured | target | met |") + 2 :]
-    assert [row.split(" | ")[0] for row in rows[:3]] == [
+    assert lines[0] == "# x" and lines[-1] == "after"
+    rows = lines[lines.index("| work | size | measured | target | met | measured on |") + 2 :]
+    # rows of other works stay (batch), rows of the works measured now are replaced, new ones appended
+    assert [row.split(" | ")[0] for row in rows[:4]] == [
+        "| batch adjudication",
         "| ETL claims feed",
         "| ETL DE-SynPUF prescription drug events",
         "| M3P billing (a month)",
     ]
+    assert rows[0] == "| batch adjudication | 9 claims | 1 claims/s | t | no |  |"
+    assert rows[1].startswith("| ETL claims feed | 2,000 lines | ") and "99 s" not in rows[1]
     assert databases(server) == before
 
 
