@@ -165,16 +165,7 @@ COMMENT ON FUNCTION reporting.m3p_participation(date, date) IS
 'M3P by month (months starting in p_from..p_to): participants, new elections, opt-outs, terminations, and the cost share of paid claims moved into the program.';
 
 CREATE MATERIALIZED VIEW reporting.m3p_statements AS
-WITH settled AS (
-    SELECT
-        pa.statement_id,
-        sum(pa.amount) FILTER (WHERE p.payment_type = 'payment') AS paid,
-        sum(pa.amount) FILTER (WHERE p.payment_type = 'credit') AS credited
-    FROM ppp.payment_allocations AS pa
-    INNER JOIN ppp.payments AS p ON pa.payment_id = p.payment_id
-    GROUP BY pa.statement_id
-)
-
+-- The M3P area's statement history (amounts paid, credited and open, status), pseudonymized.
 SELECT
     reporting_private.pseudonym(k.secret, 'statement', s.statement_id) AS statement_key,
     mk.member_key,
@@ -185,24 +176,19 @@ SELECT
     s.oop_this_month,
     s.max_monthly_cap,
     s.amount_billed,
-    coalesce(st.paid, 0) AS amount_paid,
-    coalesce(st.credited, 0) AS amount_credited,
-    s.amount_billed - s.amount_settled AS amount_open,
+    s.amount_paid,
+    s.amount_credited,
+    s.amount_open,
     s.balance_after,
     s.issued_on,
     s.due_date,
     s.settled_on,
     s.past_due_notice_on,
     s.grace_period_ends_on,
-    CASE
-        WHEN s.settled_on IS NOT NULL THEN 'settled'
-        WHEN s.past_due_notice_on IS NOT NULL THEN 'past_due'
-        ELSE 'open'
-    END AS status
-FROM ppp.statements AS s
+    s.status
+FROM ppp.statement_history AS s
 CROSS JOIN reporting_private.pseudonym_key AS k
-LEFT JOIN reporting_private.member_keys AS mk ON s.member_id = mk.member_id
-LEFT JOIN settled AS st ON s.statement_id = st.statement_id;
+LEFT JOIN reporting_private.member_keys AS mk ON s.member_id = mk.member_id;
 CREATE UNIQUE INDEX m3p_statements_key_idx ON reporting.m3p_statements (statement_key);
 CREATE INDEX m3p_statements_open_idx ON reporting.m3p_statements (due_date) WHERE settled_on IS NULL;
 COMMENT ON MATERIALIZED VIEW reporting.m3p_statements IS
